@@ -1,0 +1,100 @@
+# postsale: every target installs what it needs (uv from PyPI, then `uv sync --frozen`).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+UV ?= .local/tools/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.synced
+
+# Airflow for the demo: SQLite metadata under .local/airflow, this repo's dags/.
+export AIRFLOW_HOME ?= $(CURDIR)/.local/airflow
+export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION ?= True
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
+export DO_NOT_TRACK ?= 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
+export GX_ANALYTICS_ENABLED ?= False
+
+WORLD ?= $(CURDIR)/.local/world
+DEMO_ACCOUNTS ?= 200
+DEMO_SEED ?= 42
+
+.PHONY: help setup manifest demo test lint docs mock-apis scale-out clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .local/tools
+	.local/tools/bin/pip install --quiet --disable-pip-version-check uv
+
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+setup: $(STAMP)  ## create .venv from uv.lock
+
+# dbt's compiled manifest: cosmos renders the dbt task groups from it at DAG parse time.
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := dbt_project/dbt_project.yml $(shell find dbt_project/models dbt_project/macros dbt_project/seeds \
+	dbt_project/snapshots dbt_project/tests dbt_project/analyses -type f 2>/dev/null)
+
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	cd dbt_project && DBT_PROFILES_DIR=. ../$(VENV)/bin/dbt parse --quiet
+	@touch $@
+
+manifest: $(MANIFEST)  ## parse the dbt project (the DAGs render their dbt tasks from the manifest)
+
+demo: $(MANIFEST)  ## run the whole pipeline once: simulated APIs, embedded PostgreSQL, `airflow dags test`
+	@set -euo pipefail; \
+	export WAREHOUSE_URL="$$($(PY) -m connectors warehouse-url --create)"; \
+	[ -f "$(WORLD)/world.db" ] || $(PY) -m simulator generate --accounts $(DEMO_ACCOUNTS) --seed $(DEMO_SEED) --out "$(WORLD)"; \
+	port=$$($(PY) -m connectors free-port); \
+	$(PY) -m simulator serve --world "$(WORLD)" --port $$port > .local/mock-apis.log 2>&1 & mock=$$!; \
+	trap 'kill $$mock 2>/dev/null || true' EXIT; \
+	$(PY) -m connectors wait-for-port $$port --timeout 120 || { cat .local/mock-apis.log; exit 1; }; \
+	export AIRFLOW_CONN_POSTSALE_WAREHOUSE="$$WAREHOUSE_URL"; \
+	eval "$$($(PY) -m connectors simulator-connections http://127.0.0.1:$$port)"; \
+	echo "== warehouse $$WAREHOUSE_URL, mock APIs http://127.0.0.1:$$port, Airflow home $$AIRFLOW_HOME"; \
+	$(VENV)/bin/airflow db migrate > .local/airflow-migrate.log 2>&1 || { cat .local/airflow-migrate.log; exit 1; }; \
+	for dag in postsale_ingest postsale_transform; do \
+	  start=$$(date +%s); \
+	  $(VENV)/bin/airflow dags test $$dag > .local/demo-$$dag.log 2>&1 \
+	    || { tail -60 .local/demo-$$dag.log; echo "DAG $$dag failed: full log in .local/demo-$$dag.log"; exit 1; }; \
+	  echo "== DAG $$dag succeeded in $$(( $$(date +%s) - start ))s (log: .local/demo-$$dag.log)"; \
+	done; \
+	$(PY) -m connectors report
+
+lint: $(STAMP)  ## ruff (with Airflow's AIR rules) on the Python, sqlfluff on the dbt models
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff check --select AIR dags
+	$(VENV)/bin/ruff format --check .
+	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --disable-progress-bar
+
+test: lint $(MANIFEST)  ## lint, then the test suite (creates and drops its own databases)
+	$(VENV)/bin/pytest -m "not scale_out"
+
+SCALE_OUT_REDIS_URL ?= redis://127.0.0.1:6379/13
+scale-out: $(MANIFEST)  ## Celery scale-out proof: api-server, scheduler, dag-processor, two workers on local PostgreSQL + Redis
+	$(VENV)/bin/pytest -m scale_out -s
+
+docs: $(STAMP)  ## dbt docs site and GX Data Docs
+	$(PY) -m connectors dbt docs generate --static
+	$(PY) -m expectations docs
+	@echo "dbt docs:  $(CURDIR)/dbt_project/target/static_index.html (one file; open it in a browser)"
+
+BENCH_ACCOUNTS ?= 10000
+BENCH_EVENT_DAYS ?= 120
+.PHONY: bench
+bench: $(MANIFEST)  ## benchmark every stage on a simulated world (BENCH_ACCOUNTS, BENCH_EVENT_DAYS): docs/PERFORMANCE.md
+	$(PY) -m connectors bench --accounts $(BENCH_ACCOUNTS) --event-days $(BENCH_EVENT_DAYS) --update-docs docs/PERFORMANCE.md
+
+mock-apis: $(STAMP)  ## serve the simulated HubSpot, Stripe and Mixpanel APIs
+	$(PY) -m simulator serve
+
+clean:  ## stop the embedded PostgreSQL and remove local state (its data, Airflow home, world, dbt target)
+	-[ -x $(PY) ] && $(PY) -m connectors warehouse-stop
+	rm -rf .local/pg .local/airflow .local/world dbt_project/target dbt_project/logs

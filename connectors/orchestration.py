@@ -1,0 +1,93 @@
+"""What the DAG files share: task defaults, the Assets between layers, and the dbt task groups.
+
+Kept out of ``dags/`` so DAG files stay a few lines of orchestration. Importing this module is
+cheap; ``dbt_task_group`` imports cosmos only when a DAG file calls it.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from airflow.sdk import Asset
+
+from connectors.catalog import STREAM_NAMES
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
+MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+WAREHOUSE_CONN_ID = "postsale_warehouse"
+
+# The day the daily marts are computed for: the run's logical date, or, for a run an Asset
+# event triggered (which has none), the moment it was due to run.
+AS_OF_DATE = "{{ (dag_run.logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}"
+
+
+def _on_failure(context) -> None:
+    from connectors.alerts import notify_failure
+
+    notify_failure(context)
+
+
+def default_args(timeout_minutes: int = 60) -> dict:
+    """Every task: an owner, retries with exponential backoff, a timeout and a failure alert."""
+    return {
+        "owner": "data-engineering",
+        "retries": int(os.environ.get("POSTSALE_TASK_RETRIES", "2")),
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": 2.0,
+        "execution_timeout": timedelta(minutes=timeout_minutes),
+        "on_failure_callback": _on_failure,
+    }
+
+
+def raw_asset(source: str, stream: str) -> Asset:
+    return Asset(name=f"raw.{source}__{stream}", uri=f"postsale://warehouse/raw/{source}__{stream}")
+
+
+RAW_ASSETS = [raw_asset(s, n) for s, names in STREAM_NAMES.items() for n in names]
+RAW_VALIDATED = Asset(name="raw.validated", uri="postsale://warehouse/raw/validated")
+STAGING_VALIDATED = Asset(name="staging.validated", uri="postsale://warehouse/staging/validated")
+MARTS_VALIDATED = Asset(name="marts.validated", uri="postsale://warehouse/marts/validated")
+
+
+def dbt_task_group(group_id: str, select: list[str], exclude: list[str] | None = None):
+    """One Airflow task per dbt node (``dbt build`` of the node: its tests run with it), rendered
+    by astronomer-cosmos from the compiled manifest (``make manifest``)."""
+    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+
+    if not MANIFEST.exists():
+        raise FileNotFoundError(f"{MANIFEST} is missing: run `make manifest` (dbt parse) first")
+    conn = f"conn.{WAREHOUSE_CONN_ID}"
+    # dbt's profiles.yml reads the warehouse from the environment; fill it from the Airflow
+    # Connection at run time (templated), so no credential is rendered into the DAG.
+    fields = {
+        "WAREHOUSE_HOST": "host",
+        "WAREHOUSE_PORT": "port or 5432",
+        "WAREHOUSE_USER": "login",
+        "WAREHOUSE_PASSWORD": "password or ''",
+        "WAREHOUSE_DBNAME": "schema",
+    }
+    env = {var: "{{ " + f"{conn}.{attr}" + " }}" for var, attr in fields.items()}
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
+    return DbtTaskGroup(
+        group_id=group_id,
+        project_config=ProjectConfig(dbt_project_path=DBT_PROJECT_DIR, manifest_path=MANIFEST),
+        profile_config=ProfileConfig(
+            profile_name="postsale", target_name="warehouse", profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml"
+        ),
+        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            select=select,
+            exclude=exclude or [],
+            test_behavior=TestBehavior.BUILD,
+            # A test on two models (relationships) gets its own task after both: inside one
+            # model's build it would race the other model's task.
+            should_detach_multiple_parents_tests=True,
+            emit_datasets=False,  # our own Assets mark validated layers, not unvalidated tables
+        ),
+        operator_args={"vars": {"as_of_date": AS_OF_DATE}, "env": env, "append_env": True},
+        default_args=default_args(timeout_minutes=30),
+    )

@@ -1,0 +1,168 @@
+"""Reverse ETL's warehouse tables: runs, per-company sync state (fingerprints) and the sync log.
+
+``audit.crm_sync_state`` holds, per company, the fingerprint and the properties of the last
+values HubSpot *accepted*. Only accepted records advance it, so a record HubSpot rejected (or a
+batch that never got an answer) differs again on the next run and is retried.
+``audit.crm_sync_log`` keeps one row per company per run that was sent or rejected: the
+properties sent and what HubSpot answered. ``audit.crm_sync_runs`` keeps one row per run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+DDL = """
+create schema if not exists audit;
+create table if not exists audit.crm_sync_runs (
+    run_id       text primary key,
+    target       text not null,
+    started_at   timestamptz not null default clock_timestamp(),
+    finished_at  timestamptz,
+    status       text not null,
+    dry_run      boolean not null,
+    forced       boolean not null,
+    mart_rows    integer,
+    changed      integer,
+    sent         integer,
+    succeeded    integer,
+    failed       integer,
+    rejected     integer,
+    requests     integer,
+    retries      integer,
+    detail       jsonb
+);
+create table if not exists audit.crm_sync_state (
+    object_type  text not null,
+    object_id    text not null,
+    fingerprint  text not null,
+    properties   jsonb not null,
+    synced_at    timestamptz not null default clock_timestamp(),
+    run_id       text not null,
+    primary key (object_type, object_id)
+);
+create table if not exists audit.crm_sync_log (
+    run_id       text not null,
+    object_type  text not null,
+    object_id    text not null,
+    batch        integer,
+    status       text not null,
+    properties   jsonb not null,
+    error        jsonb,
+    logged_at    timestamptz not null default clock_timestamp()
+);
+create index if not exists crm_sync_log_object_idx on audit.crm_sync_log (object_type, object_id, logged_at);
+create index if not exists crm_sync_log_run_idx on audit.crm_sync_log (run_id);
+"""
+
+# One sync per target at a time: two overlapping runs would both see the same diff and send it twice.
+_LOCK_SQL = "select pg_try_advisory_lock(hashtext('postsale.reverse_etl.' || %s))"
+
+
+class SyncAlreadyRunning(RuntimeError):
+    """Another reverse ETL run for the same target holds the lock."""
+
+
+def ensure_tables(conn: psycopg.Connection) -> None:
+    conn.execute(DDL)
+
+
+@contextlib.contextmanager
+def run_lock(url: str, target: str) -> Iterator[None]:
+    """Hold a session-level advisory lock for the run; the lock dies with the connection."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        if not conn.execute(_LOCK_SQL, (target,)).fetchone()[0]:
+            raise SyncAlreadyRunning(f"reverse ETL for {target} is already running (advisory lock held)")
+        yield
+
+
+def load_state(conn: psycopg.Connection, object_type: str) -> dict[str, tuple[str, dict]]:
+    """object id -> (fingerprint, properties) of the last accepted values."""
+    rows = conn.execute(
+        "select object_id, fingerprint, properties from audit.crm_sync_state where object_type = %s",
+        (object_type,),
+    ).fetchall()
+    return {oid: (fp, props) for oid, fp, props in rows}
+
+
+def start_run(conn: psycopg.Connection, run_id: str, target: str, dry_run: bool, forced: bool) -> None:
+    conn.execute(
+        "insert into audit.crm_sync_runs (run_id, target, status, dry_run, forced) values (%s, %s, 'running', %s, %s)",
+        (run_id, target, dry_run, forced),
+    )
+    conn.commit()
+
+
+def finish_run(conn: psycopg.Connection, run_id: str, status: str, counts: dict, detail: dict) -> None:
+    conn.execute(
+        """
+        update audit.crm_sync_runs set finished_at = clock_timestamp(), status = %(status)s,
+            mart_rows = %(mart_rows)s, changed = %(changed)s, sent = %(sent)s, succeeded = %(succeeded)s,
+            failed = %(failed)s, rejected = %(rejected)s, requests = %(requests)s, retries = %(retries)s,
+            detail = %(detail)s
+        where run_id = %(run_id)s
+        """,
+        {
+            "mart_rows": None,
+            "changed": None,
+            "sent": None,
+            "succeeded": None,
+            "failed": None,
+            "rejected": None,
+            "requests": None,
+            "retries": None,
+            **counts,
+            "status": status,
+            "detail": Jsonb(detail),
+            "run_id": run_id,
+        },
+    )
+    conn.commit()
+
+
+def record_outcomes(
+    conn: psycopg.Connection,
+    run_id: str,
+    object_type: str,
+    batch: int | None,
+    outcomes: list[dict],
+) -> None:
+    """Log every outcome and advance the state of the accepted ones, in one transaction.
+
+    An outcome is ``{"id", "status", "properties", "fingerprint", "error"}``; status is
+    ``succeeded``, ``failed`` or ``rejected`` (refused locally, never sent).
+    """
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            """
+            insert into audit.crm_sync_log (run_id, object_type, object_id, batch, status, properties, error)
+            values (%s, %s, %s, %s, %s, %s, %s)
+            """,
+            [
+                (
+                    run_id,
+                    object_type,
+                    o["id"],
+                    batch,
+                    o["status"],
+                    Jsonb(o["properties"]),
+                    Jsonb(o["error"]) if o.get("error") is not None else None,
+                )
+                for o in outcomes
+            ],
+        )
+        accepted = [o for o in outcomes if o["status"] == "succeeded"]
+        if accepted:
+            cur.executemany(
+                """
+                insert into audit.crm_sync_state (object_type, object_id, fingerprint, properties, run_id)
+                values (%s, %s, %s, %s, %s)
+                on conflict (object_type, object_id) do update set
+                    fingerprint = excluded.fingerprint, properties = excluded.properties,
+                    synced_at = clock_timestamp(), run_id = excluded.run_id
+                """,
+                [(object_type, o["id"], o["fingerprint"], Jsonb(o["properties"]), run_id) for o in accepted],
+            )

@@ -1,0 +1,96 @@
+"""DDL of the raw schema: load tables, current-state tables, state, rejects and the sync-run log."""
+
+from __future__ import annotations
+
+from psycopg import Connection, sql
+
+RAW_SCHEMA = "raw"
+
+_META_DDL = """
+create schema if not exists raw;
+create table if not exists raw._sync_runs (
+    sync_id      uuid primary key,
+    source       text not null,
+    stream       text not null,
+    started_at   timestamptz not null default clock_timestamp(),
+    finished_at  timestamptz,
+    status       text not null check (status in ('running', 'success', 'failed')),
+    records      bigint not null default 0,
+    rejected     bigint not null default 0,
+    pages        bigint not null default 0,
+    checkpoints  bigint not null default 0,
+    requests     bigint not null default 0,
+    retries      bigint not null default 0,
+    bytes        bigint not null default 0,
+    seconds      double precision,
+    full_refresh boolean not null default false,
+    error        text
+);
+-- Columns added after the first release: warehouses created earlier gain them in place.
+alter table raw._sync_runs
+    add column if not exists rejected bigint not null default 0,
+    add column if not exists checkpoints bigint not null default 0,
+    add column if not exists seconds double precision,
+    add column if not exists full_refresh boolean not null default false;
+create table if not exists raw._stream_state (
+    source      text not null,
+    stream      text not null,
+    state       jsonb not null,
+    sync_id     uuid not null,
+    updated_at  timestamptz not null default clock_timestamp(),
+    primary key (source, stream)
+);
+create table if not exists raw._rejected_records (
+    sync_id      uuid not null,
+    source       text not null,
+    stream       text not null,
+    location     text not null,
+    reason       text not null,
+    payload      text,
+    rejected_at  timestamptz not null default clock_timestamp()
+);
+"""
+
+_MERGE_STREAM_DDL = """
+create table if not exists {loads} (
+    _pk         text not null,
+    _cursor     timestamptz,
+    record      jsonb not null,
+    _deleted    boolean not null default false,
+    _loaded_at  timestamptz not null default clock_timestamp(),
+    _sync_id    uuid not null,
+    _batch      integer not null default 0
+);
+alter table {loads}
+    add column if not exists _deleted boolean not null default false,
+    add column if not exists _batch integer not null default 0;
+create index if not exists {loads_idx} on {loads} (_sync_id, _batch);
+"""
+
+_CURRENT_DDL = """
+create table if not exists {current} (
+    _pk         text primary key,
+    _cursor     timestamptz,
+    record      jsonb not null,
+    _loaded_at  timestamptz not null default clock_timestamp(),
+    _sync_id    uuid not null,
+    _deleted    boolean not null default false
+);
+alter table {current} alter column _loaded_at set default clock_timestamp();
+"""
+
+
+def ensure_meta_tables(conn: Connection) -> None:
+    conn.execute(_META_DDL)
+
+
+def ensure_stream_tables(conn: Connection, table: str, write_mode: str = "merge") -> None:
+    """``raw.<table>`` keeps the latest row per key; merge streams also keep every load in ``__loads``."""
+    conn.execute(sql.SQL(_CURRENT_DDL).format(current=sql.Identifier(RAW_SCHEMA, table)))
+    if write_mode == "merge":
+        conn.execute(
+            sql.SQL(_MERGE_STREAM_DDL).format(
+                loads=sql.Identifier(RAW_SCHEMA, f"{table}__loads"),
+                loads_idx=sql.Identifier(f"{table}__loads_sync_idx"),
+            )
+        )

@@ -1,0 +1,109 @@
+"""Airflow DAG: dbt seeds → staging → validate → intermediate and marts → validate both → CRM sync.
+
+The CRM sync (reverse ETL to HubSpot) runs only after the marts passed validation; it checks the
+validation results again itself, so a manual run cannot bypass the gate either.
+
+Scheduled on ``raw.validated`` (a fresh ingestion) or daily at 06:00 UTC, whichever comes
+first; the time schedule also makes ``airflow dags backfill`` rebuild the daily marts for past
+dates, since the run's logical date becomes dbt's ``as_of_date``. dbt runs one task per model
+through astronomer-cosmos; a validation gate stops everything downstream when a critical
+expectation fails.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, chain, dag, task, teardown
+
+from connectors.orchestration import (
+    MARTS_VALIDATED,
+    RAW_VALIDATED,
+    STAGING_VALIDATED,
+    dbt_task_group,
+    default_args,
+)
+
+
+@task
+def dbt_seeds() -> dict:
+    """All seeds in one task: their tests reference each other, so per-seed tasks would race."""
+    from connectors.pipeline import dbt_seed
+
+    return dbt_seed()
+
+
+@task(outlets=[STAGING_VALIDATED])
+def validate_staging() -> dict:
+    from connectors.pipeline import validate
+
+    return validate("staging")
+
+
+@task
+def validate_intermediate() -> dict:
+    from connectors.pipeline import validate
+
+    return validate("intermediate")
+
+
+@task(outlets=[MARTS_VALIDATED])
+def validate_marts() -> dict:
+    from connectors.pipeline import validate
+
+    return validate("marts")
+
+
+@teardown
+def build_data_docs() -> str:
+    """Render Data Docs whatever happened: a failed validation is exactly when people look.
+    A teardown runs after failures too, and does not make a failed run look successful."""
+    from connectors.pipeline import data_docs
+
+    return data_docs()
+
+
+@task
+def reverse_etl_hubspot() -> dict:
+    from connectors.reverse_etl import sync_hubspot
+
+    return sync_hubspot()
+
+
+@task
+def print_summary() -> None:
+    from connectors.pipeline import summary
+
+    print(summary())
+
+
+@dag(
+    dag_id="postsale_transform",
+    description="dbt staging and marts with a validation gate after each layer.",
+    schedule=AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 6 * * *", timezone="UTC"), assets=[RAW_VALIDATED]),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=["postsale", "transformation"],
+)
+def postsale_transform():
+    seeds = dbt_seeds()
+    staging = dbt_task_group("dbt_staging", select=["path:models/staging"])
+    # Intermediate and marts share one group: relationship tests between a mart and an
+    # intermediate model need both built, and cosmos places such a test in one group only.
+    models = dbt_task_group("dbt_models", select=["path:models/intermediate", "path:models/marts", "path:snapshots"])
+    summary = print_summary()
+    chain(
+        seeds,
+        staging,
+        validate_staging(),
+        models,
+        validate_intermediate(),
+        validate_marts(),
+        reverse_etl_hubspot(),
+        summary,
+    )
+    summary >> build_data_docs()
+
+
+postsale_transform()

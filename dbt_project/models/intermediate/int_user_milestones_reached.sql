@@ -1,0 +1,82 @@
+-- One row per product user over their whole history up to as_of_date: first activity,
+-- first feature use (activation), second active day, first week with regular use (active
+-- on regular_use_logins_per_week days within 7 days) and first week with power-level
+-- frequency (power_min_active_days_7d days within 7 days).
+with
+
+users as (
+
+    select * from {{ ref('stg_mixpanel__users') }}
+    where invited_on <= {{ as_of_date() }}
+
+),
+
+user_days as (
+
+    select * from {{ ref('int_user_days_aggregated') }}
+    where activity_date <= {{ as_of_date() }}
+
+),
+
+resolved as (
+
+    select * from {{ ref('int_accounts_resolved') }}
+
+),
+
+weekly as (
+
+    select
+        user_id,
+        activity_date,
+        feature_event_count,
+        row_number() over (
+            partition by user_id
+            order by activity_date
+        ) as active_day_number,
+        count(*) over (
+            partition by user_id
+            order by activity_date range between interval '6 days' preceding and current row
+        ) as active_days_7d
+    from user_days
+
+),
+
+milestones as (
+
+    select
+        user_id,
+        min(activity_date) as first_active_on,
+        min(activity_date) filter (where feature_event_count > 0) as activated_on,
+        min(activity_date) filter (where active_day_number = 2) as second_session_on,
+        min(activity_date) filter (
+            where active_days_7d >= {{ var('regular_use_logins_per_week') }}
+        ) as regular_use_on,
+        min(activity_date) filter (where active_days_7d >= {{ var('power_min_active_days_7d') }}) as power_use_on,
+        max(activity_date) as last_active_on
+    from weekly
+    group by user_id
+
+),
+
+final as (
+
+    select
+        users.user_id,
+        users.account_id,
+        resolved.company_id,
+        users.user_role,
+        users.invited_on,
+        milestones.first_active_on,
+        milestones.activated_on,
+        milestones.second_session_on,
+        milestones.regular_use_on,
+        milestones.power_use_on,
+        milestones.last_active_on
+    from users
+    left join milestones on users.user_id = milestones.user_id
+    left join resolved on users.account_id = resolved.product_account_id
+
+)
+
+select * from final

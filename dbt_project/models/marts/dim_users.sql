@@ -1,0 +1,74 @@
+-- One row per product user: account, CRM company and contact (matched by e-mail), role,
+-- champion flag, invitation, activation and activity dates.
+with
+
+users as (
+
+    select * from {{ ref('stg_mixpanel__users') }}
+
+),
+
+resolved as (
+
+    select * from {{ ref('int_accounts_resolved') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('int_contacts_roles_joined') }}
+
+),
+
+activity as (
+
+    select
+        user_id,
+        min(activity_date) as first_active_on,
+        max(activity_date) as last_active_on,
+        count(*) as active_days
+    from {{ ref('int_user_days_aggregated') }}
+    where activity_date <= {{ as_of_date() }}
+    group by user_id
+
+),
+
+contacts_by_email as (
+
+    select distinct on (email)
+        email,
+        contact_id,
+        is_executive_sponsor,
+        left_company_on
+    from contacts
+    where email is not null
+    order by email asc, contact_id asc
+
+),
+
+final as (
+
+    select
+        users.user_id,
+        users.user_name,
+        users.email,
+        users.account_id,
+        resolved.company_id,
+        contacts_by_email.contact_id,
+        users.user_role,
+        users.is_champion,
+        coalesce(contacts_by_email.is_executive_sponsor, false) as is_executive_sponsor,
+        users.invited_on,
+        users.activated_on,
+        activity.first_active_on,
+        activity.last_active_on,
+        coalesce(activity.active_days, 0) as active_days,
+        contacts_by_email.left_company_on
+    from users
+    left join resolved on users.account_id = resolved.product_account_id
+    left join contacts_by_email on users.email = contacts_by_email.email
+    left join activity on users.user_id = activity.user_id
+
+)
+
+select * from final

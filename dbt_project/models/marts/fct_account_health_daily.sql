@@ -1,0 +1,133 @@
+-- One row per account and day over the history window: health score 0–100, its component
+-- scores, how many components had data (a component without data is excluded and the
+-- weights of the others renormalised, never read as zero), band, top drivers (the lowest
+-- signals) and the 7- and 30-day change.
+with
+
+signals as (
+
+    select * from {{ ref('int_account_health_signals_daily') }}
+
+),
+
+signal_weights as (
+
+    select * from {{ ref('health_score_signals') }}
+
+),
+
+component_weights as (
+
+    select * from {{ ref('health_score_components') }}
+
+),
+
+components as (
+
+    select
+        signals.company_id,
+        signals.date_day,
+        signal_weights.component,
+        sum(signal_weights.weight * signals.signal_score)
+        / nullif(sum(signal_weights.weight) filter (where signals.signal_score is not null), 0) as component_score
+    from signals
+    inner join signal_weights on signals.signal = signal_weights.signal
+    group by signals.company_id, signals.date_day, signal_weights.component
+
+),
+
+scored as (
+
+    select
+        components.company_id,
+        components.date_day,
+        sum(component_weights.weight * components.component_score)
+        / nullif(sum(component_weights.weight) filter (where components.component_score is not null), 0)
+        as health_score,
+        count(components.component_score) as components_used,
+        max(components.component_score) filter (where components.component = 'usage') as usage_score,
+        max(components.component_score) filter (where components.component = 'relationship') as relationship_score,
+        max(components.component_score) filter (where components.component = 'business_context')
+        as business_context_score,
+        max(components.component_score) filter (where components.component = 'sentiment') as sentiment_score
+    from components
+    inner join component_weights on components.component = component_weights.component
+    group by components.company_id, components.date_day
+
+),
+
+drivers as (
+
+    select
+        ranked.company_id,
+        ranked.date_day,
+        string_agg(
+            ranked.signal || ' ' || round(ranked.signal_score)::text, ', '
+            order by ranked.driver_rank
+        )
+        as top_drivers
+    from (
+        select
+            company_id,
+            date_day,
+            signal,
+            signal_score,
+            row_number() over (
+                partition by company_id, date_day
+                order by signal_score asc, signal asc
+            ) as driver_rank
+        from signals
+        where signal_score is not null and signal_score < {{ var('health_green_min') }}
+    ) as ranked
+    where ranked.driver_rank <= {{ var('health_top_drivers') }}
+    group by ranked.company_id, ranked.date_day
+
+),
+
+changes as (
+
+    select
+        scored.*,
+        round(scored.health_score, 1)
+        - round(lag(scored.health_score, 7) over by_day, 1) as score_change_7d,
+        round(scored.health_score, 1)
+        - round(lag(scored.health_score, 30) over by_day, 1) as score_change_30d,
+        lag(scored.date_day, 30) over by_day as date_30d_before
+    from scored
+    window by_day as (
+        partition by scored.company_id
+        order by scored.date_day
+    )
+
+),
+
+final as (
+
+    select
+        md5(changes.company_id || '|' || changes.date_day::text) as account_day_id,
+        changes.company_id,
+        changes.date_day,
+        round(changes.health_score, 1) as health_score,
+        case
+            when changes.health_score is null then 'unknown'
+            when round(changes.health_score, 1) >= {{ var('health_green_min') }} then 'green'
+            when round(changes.health_score, 1) >= {{ var('health_yellow_min') }} then 'yellow'
+            else 'red'
+        end as health_band,
+        changes.components_used::integer as components_used,
+        round(changes.usage_score, 1) as usage_score,
+        round(changes.relationship_score, 1) as relationship_score,
+        round(changes.business_context_score, 1) as business_context_score,
+        round(changes.sentiment_score, 1) as sentiment_score,
+        coalesce(drivers.top_drivers, '') as top_drivers,
+        changes.score_change_7d,
+        -- Only a full 30-day look-back counts (gaps in history leave it null).
+        case when changes.date_30d_before = changes.date_day - 30 then changes.score_change_30d end
+        as score_change_30d
+    from changes
+    left join drivers on changes.company_id = drivers.company_id and changes.date_day = drivers.date_day
+    where changes.date_day >= {{ history_start_date() }}
+
+)
+
+select * from final

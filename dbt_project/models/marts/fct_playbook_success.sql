@@ -1,0 +1,171 @@
+-- Each playbook's success metric by trigger month (and 'all' months), against its target
+-- in seed playbook_targets. Only triggers whose success window has fully elapsed by
+-- as_of_date are counted. New-user activation: activated within 7 days of invitation;
+-- dormant re-engagement: active again within the window after 30 silent days; feature
+-- launch: used the feature within the window after release; power-user development:
+-- reached power-level frequency within the window after reaching regular use.
+with
+
+targets as (
+
+    select * from {{ ref('playbook_targets') }}
+
+),
+
+milestones as (
+
+    select * from {{ ref('int_user_milestones_reached') }}
+
+),
+
+user_days as (
+
+    select * from {{ ref('int_user_days_aggregated') }}
+    where activity_date <= {{ as_of_date() }}
+
+),
+
+launches as (
+
+    select * from {{ ref('feature_launches') }}
+
+),
+
+catalog as (
+
+    select * from {{ ref('feature_catalog') }}
+
+),
+
+feature_first_use as (
+
+    select
+        user_days.user_id,
+        used.feature_key,
+        min(user_days.activity_date) as first_used_on
+    from user_days
+    cross join lateral unnest(user_days.features_used) as used (feature_key)
+    inner join launches on used.feature_key = launches.feature_key
+    where user_days.activity_date >= launches.released_on
+    group by user_days.user_id, used.feature_key
+
+),
+
+gaps as (
+
+    select
+        user_id,
+        activity_date,
+        lead(activity_date) over (
+            partition by user_id
+            order by activity_date
+        ) as next_activity_date
+    from user_days
+
+),
+
+activation as (
+
+    select
+        'new_user_activation' as playbook,
+        milestones.invited_on as triggered_on,
+        coalesce(milestones.activated_on <= milestones.invited_on + targets.window_days, false) as succeeded
+    from milestones
+    inner join targets on targets.playbook = 'new_user_activation'
+    where milestones.invited_on + targets.window_days <= {{ as_of_date() }}
+
+),
+
+dormancy as (
+
+    select
+        'dormant_reengagement' as playbook,
+        gaps.activity_date + {{ var('dormant_after_days') }} as triggered_on,
+        coalesce(
+            gaps.next_activity_date <= gaps.activity_date + {{ var('dormant_after_days') }} + targets.window_days,
+            false
+        ) as succeeded
+    from gaps
+    inner join targets on targets.playbook = 'dormant_reengagement'
+    where
+        coalesce(gaps.next_activity_date, {{ as_of_date() }} + 1)
+        > gaps.activity_date + {{ var('dormant_after_days') }}
+        and gaps.activity_date + {{ var('dormant_after_days') }} + targets.window_days <= {{ as_of_date() }}
+
+),
+
+launch_adoption as (
+
+    select
+        'feature_launch_adoption' as playbook,
+        launches.released_on as triggered_on,
+        coalesce(feature_first_use.first_used_on <= launches.released_on + targets.window_days, false) as succeeded
+    from milestones
+    inner join catalog on milestones.user_role = catalog.role
+    inner join launches on catalog.feature_key = launches.feature_key
+    inner join targets on targets.playbook = 'feature_launch_adoption'
+    left join feature_first_use
+        on milestones.user_id = feature_first_use.user_id and launches.feature_key = feature_first_use.feature_key
+    where
+        milestones.invited_on <= launches.released_on
+        and launches.released_on + targets.window_days <= {{ as_of_date() }}
+
+),
+
+power_development as (
+
+    select
+        'power_user_development' as playbook,
+        milestones.regular_use_on as triggered_on,
+        coalesce(milestones.power_use_on <= milestones.regular_use_on + targets.window_days, false) as succeeded
+    from milestones
+    inner join targets on targets.playbook = 'power_user_development'
+    where
+        milestones.regular_use_on is not null
+        and milestones.regular_use_on + targets.window_days <= {{ as_of_date() }}
+
+),
+
+outcomes as (
+
+    select * from activation
+    union all
+    select * from dormancy
+    union all
+    select * from launch_adoption
+    union all
+    select * from power_development
+
+),
+
+aggregated as (
+
+    select
+        playbook,
+        coalesce(to_char(date_trunc('month', triggered_on), 'YYYY-MM'), 'all') as trigger_month,
+        count(*) as triggered,
+        count(*) filter (where succeeded) as succeeded
+    from outcomes
+    group by grouping sets ((playbook, date_trunc('month', triggered_on)), (playbook))
+
+),
+
+final as (
+
+    select
+        md5(aggregated.playbook || '|' || aggregated.trigger_month) as playbook_success_id,
+        aggregated.playbook,
+        aggregated.trigger_month,
+        targets.success_metric,
+        aggregated.triggered,
+        aggregated.succeeded,
+        round(aggregated.succeeded::numeric / nullif(aggregated.triggered, 0), 4) as success_rate,
+        targets.target_rate,
+        coalesce(aggregated.succeeded::numeric / nullif(aggregated.triggered, 0) >= targets.target_rate, false)
+        as meets_target
+    from aggregated
+    inner join targets on aggregated.playbook = targets.playbook
+
+)
+
+select * from final

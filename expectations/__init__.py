@@ -1,0 +1,1 @@
+"""postsale data validation: Great Expectations suites as code, run in-database, per layer."""

@@ -1,0 +1,50 @@
+"""The warehouse audit table every validation result is written to."""
+
+from __future__ import annotations
+
+from psycopg import Connection
+from psycopg.types.json import Jsonb
+
+DDL = """
+create schema if not exists audit;
+create table if not exists audit.validation_results (
+    run_id            text not null,
+    run_at            timestamptz not null default clock_timestamp(),
+    layer             text not null,
+    suite             text not null,
+    table_name        text not null,
+    expectation       text not null,
+    column_name       text,
+    severity          text not null,
+    success           boolean not null,
+    observed_value    jsonb,
+    unexpected_count  bigint,
+    sample_unexpected jsonb,
+    kwargs            jsonb not null
+);
+create index if not exists validation_results_run_idx on audit.validation_results (run_id);
+"""
+
+
+def write_results(conn: Connection, rows: list[dict]) -> None:
+    conn.execute(DDL)
+    with conn.cursor() as cur:
+        cur.executemany(
+            """
+            insert into audit.validation_results
+                (run_id, layer, suite, table_name, expectation, column_name, severity, success,
+                 observed_value, unexpected_count, sample_unexpected, kwargs)
+            values (%(run_id)s, %(layer)s, %(suite)s, %(table_name)s, %(expectation)s, %(column_name)s,
+                    %(severity)s, %(success)s, %(observed_value)s, %(unexpected_count)s,
+                    %(sample_unexpected)s, %(kwargs)s)
+            """,
+            [
+                {
+                    **r,
+                    "observed_value": Jsonb(r["observed_value"]),
+                    "sample_unexpected": Jsonb(r["sample_unexpected"]),
+                    "kwargs": Jsonb(r["kwargs"]),
+                }
+                for r in rows
+            ],
+        )

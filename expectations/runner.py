@@ -1,0 +1,321 @@
+"""Run a layer's suites inside PostgreSQL through GX's SQL datasource; keep and judge the results.
+
+The GX project (a file context) lives under ``<local_dir>/gx``: it is generated from the suites
+in code on every run, never edited by hand, and holds the Data Docs site.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from expectations import audit
+from expectations.catalog import load_catalog
+from expectations.rules import BuildEnv
+from expectations.settings import Settings
+from expectations.spec import SAMPLE_ROWS, Check, TableSuite, offending_rows, sql_list
+
+log = logging.getLogger(__name__)
+
+LAYERS = ("raw", "staging", "intermediate", "marts")
+DATASOURCE = "warehouse"
+# Schemas whose catalog each layer reads (its own, plus what its checks reference).
+SCHEMAS = {
+    "raw": ["raw"],
+    "staging": ["raw", "staging"],
+    "intermediate": ["staging", "intermediate"],
+    "marts": ["staging", "intermediate", "marts"],
+}
+
+
+class ValidationFailed(RuntimeError):
+    """A critical expectation failed: names the table, the expectation and offending values."""
+
+
+@dataclass
+class LayerResult:
+    run_id: str
+    layer: str
+    rows: list[dict]
+    skipped: list[str] = field(default_factory=list)  # suites not run: their table does not exist
+    seconds: float = 0.0
+
+    @property
+    def critical_failures(self) -> list[dict]:
+        return [r for r in self.rows if not r["success"] and r["severity"] == "critical"]
+
+    @property
+    def warnings(self) -> list[dict]:
+        return [r for r in self.rows if not r["success"] and r["severity"] == "warning"]
+
+    @property
+    def success(self) -> bool:
+        return not self.critical_failures
+
+    def summary(self) -> str:
+        passed = sum(r["success"] for r in self.rows)
+        return (
+            f"{self.layer}: {passed}/{len(self.rows)} expectations passed, "
+            f"{len(self.critical_failures)} critical failures, {len(self.warnings)} warnings"
+            + (f", {len(self.skipped)} suites not run (table missing)" if self.skipped else "")
+            + f" in {self.seconds:.1f}s"
+        )
+
+
+def gx_root() -> Path:
+    from connectors.warehouse import local_dir
+
+    return local_dir() / "gx"
+
+
+def data_docs_index() -> Path:
+    return gx_root() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def build_data_docs() -> Path:
+    """Render the Data Docs site from the validation results GX keeps under ``gx_root()``."""
+    _context().build_data_docs()
+    return data_docs_index()
+
+
+def _context():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    root = gx_root()
+    root.mkdir(parents=True, exist_ok=True)
+    ctx = gx.get_context(mode="file", project_root_dir=str(root))
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return ctx
+
+
+def _sqlalchemy_url(url: str) -> str:
+    scheme, rest = url.split("://", 1)
+    return f"postgresql+psycopg://{rest}" if scheme in ("postgres", "postgresql") else url
+
+
+def _forget_layer(layer: str) -> None:
+    """Drop the layer's generated checkpoint and validation definitions: rebuilt from code each run.
+
+    (A stored definition may point at an asset for a table that is gone; GX refuses to load it.)
+    Validation results and Data Docs are kept.
+    """
+    base = gx_root() / "gx"
+    (base / "checkpoints" / f"{layer}_checkpoint.json").unlink(missing_ok=True)
+    for path in (base / "validation_definitions").glob(f"{layer}.*.json"):
+        path.unlink()
+
+
+def suites_for(layer: str, env: BuildEnv) -> list[TableSuite]:
+    """The layer's table suites built against the catalog snapshot in ``env``."""
+    if layer not in LAYERS:
+        raise ValueError(f"unknown layer {layer!r}; known: {LAYERS}")
+    return importlib.import_module(f"expectations.suites.{layer}").build(env)
+
+
+def catalog_suite(layer: str, suites: list[TableSuite], env: BuildEnv) -> TableSuite:
+    """Checks on the catalog itself (``information_schema.columns``), one query each for the layer.
+
+    Required tables and their key columns present (critical); tables a suite exists for but the
+    dbt project does not define yet (warning: recorded, never a silent pass); column types; and
+    the constraints other suites rely on instead of scanning for duplicates.
+    """
+    checks = []
+    for required, name, severity in (
+        (True, "expect_tables_and_key_columns_present", "critical"),
+        (False, "expect_planned_tables_present", "warning"),
+    ):
+        rows = [
+            (ts.schema, ts.table, col) for ts in suites if ts.required is required for col in (ts.key_columns or ("",))
+        ]
+        if not rows:
+            continue
+        checks.append(
+            offending_rows(
+                name,
+                "select distinct e.table_schema || '.' || e.table_name as table_name, "
+                "case when t.table_name is null then '(table missing)' else e.column_name end as missing "
+                f"from (values {_values(rows)}) as e (table_schema, table_name, column_name) "
+                "left join (select distinct table_schema, table_name from {batch} as b) as t "
+                "on t.table_schema = e.table_schema and t.table_name = e.table_name "
+                "where t.table_name is null or (e.column_name <> '' and not exists (select 1 from {batch} as c "
+                "where c.table_schema = e.table_schema and c.table_name = e.table_name "
+                "and c.column_name = e.column_name))",
+                "Every table the layer's suites check exists with its key columns."
+                if required
+                else "Tables with a suite that the dbt project does not define yet (suite not run).",
+                severity,
+            )
+        )
+    typed = [(ts.schema, ts.table, col, typ) for ts in suites for col, typ in ts.column_types.items()]
+    if typed:
+        checks.append(
+            offending_rows(
+                "expect_column_types",
+                "select e.table_schema || '.' || e.table_name as table_name, e.column_name, "
+                "e.expected_type, c.data_type as actual_type "
+                f"from (values {_values(typed)}) as e (table_schema, table_name, column_name, expected_type) "
+                "inner join {batch} as c on c.table_schema = e.table_schema and c.table_name = e.table_name "
+                "and c.column_name = e.column_name where c.data_type <> e.expected_type",
+                "Typed columns have the PostgreSQL type downstream models rely on.",
+            )
+        )
+    keys = sorted({(s, t, ",".join(sorted(cols))) for ts in suites for s, t, cols in ts.constraint_keys})
+    if keys:
+        checks.append(
+            offending_rows(
+                "expect_key_constraints_present",
+                "select e.table_schema || '.' || e.table_name as table_name, e.key_columns "
+                f"from (values {_values(keys)}) as e (table_schema, table_name, key_columns) "
+                "where exists (select 1 from {batch} as c where c.table_schema = e.table_schema "
+                "and c.table_name = e.table_name) and not exists (select 1 from pg_index as i "
+                "where i.indrelid = to_regclass(quote_ident(e.table_schema) || '.' || quote_ident(e.table_name)) "
+                "and i.indisunique and i.indisvalid and i.indpred is null and (select array_agg(a.attname::text) "
+                "from pg_attribute as a where a.attrelid = i.indrelid and a.attnum = any(i.indkey)) "
+                "<@ string_to_array(e.key_columns, ','))",
+                "Keys whose uniqueness a constraint guarantees (so no scan checks it) still have that constraint.",
+            )
+        )
+    return TableSuite(layer=layer, schema="information_schema", table="columns", checks=checks)
+
+
+def _values(rows: list[tuple]) -> str:
+    return ", ".join(f"({sql_list(list(r))})" for r in rows)
+
+
+def _expectation(check: Check):
+    exp = copy.deepcopy(check.expectation)  # suites may be shared: never mutate them
+    exp.meta = {
+        **(exp.meta or {}),
+        "severity": check.severity,
+        "check": check.name or exp.expectation_type,
+        "description": exp.description,
+    }
+    exp.severity = check.severity
+    return exp
+
+
+def validate_layer(layer: str, warehouse_url: str, build_docs: bool = True) -> LayerResult:
+    """Run every suite of ``layer`` as one checkpoint; store results in ``audit.validation_results``."""
+    import great_expectations as gx
+    import psycopg
+
+    started = time.monotonic()
+    with psycopg.connect(warehouse_url) as conn:
+        env = BuildEnv(load_catalog(conn, SCHEMAS[layer]), Settings.from_env())
+    suites = suites_for(layer, env)
+    present = [ts for ts in suites if env.catalog.exists(ts.schema, ts.table)]
+    skipped = [ts.relation for ts in suites if ts not in present]
+    to_run = [catalog_suite(layer, suites, env), *present]
+
+    ctx = _context()
+    _forget_layer(layer)
+    # One datasource per layer: updating one layer's assets never strands another layer's definitions.
+    ds = ctx.data_sources.add_or_update_postgres(
+        name=f"{DATASOURCE}_{layer}", connection_string=_sqlalchemy_url(warehouse_url)
+    )
+    definitions, by_suite = [], {}
+    for ts in to_run:
+        asset = next((a for a in ds.assets if a.name == ts.name), None) or ds.add_table_asset(
+            name=ts.name, table_name=ts.table, schema_name=ts.schema
+        )
+        batch = next((b for b in asset.batch_definitions if b.name == "whole_table"), None)
+        batch = batch or asset.add_batch_definition_whole_table("whole_table")
+        suite = gx.ExpectationSuite(name=ts.name)
+        for check in ts.checks:
+            suite.add_expectation(_expectation(check))
+        suite = ctx.suites.add_or_update(suite)
+        definitions.append(
+            ctx.validation_definitions.add_or_update(gx.ValidationDefinition(name=ts.name, data=batch, suite=suite))
+        )
+        by_suite[ts.name] = ts
+    actions = [gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")] if build_docs else []
+    checkpoint = ctx.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"{layer}_checkpoint",
+            validation_definitions=definitions,
+            actions=actions,
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS},
+        )
+    )
+    run_id = f"{layer}-{uuid.uuid4()}"
+    result = checkpoint.run()
+    rows = []
+    for vr in result.run_results.values():
+        ts = by_suite[vr.suite_name]
+        for er in vr.results:
+            cfg = er.expectation_config
+            res = er.result or {}
+            meta = cfg.meta or {}
+            if "offending_rows" in (res.get("details") or {}):  # ExpectNoOffendingRows
+                res = {
+                    **res,
+                    "unexpected_count": res.get("observed_value"),
+                    "partial_unexpected_list": res["details"]["offending_rows"],
+                }
+            if er.exception_info and er.exception_info.get("raised_exception"):
+                res = {"observed_value": f"error: {er.exception_info.get('exception_message')}"}
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "layer": layer,
+                    "suite": vr.suite_name,
+                    "table_name": ts.relation,
+                    "expectation": meta.get("check", cfg.type),
+                    "column_name": cfg.kwargs.get("column"),
+                    "severity": meta.get("severity", "critical"),
+                    "success": bool(er.success),
+                    "observed_value": _jsonable(res.get("observed_value")),
+                    "unexpected_count": res.get("unexpected_count"),
+                    "sample_unexpected": _jsonable(res.get("partial_unexpected_list")),
+                    "kwargs": _jsonable(
+                        {
+                            "type": cfg.type,
+                            "description": meta.get("description"),
+                            **{k: v for k, v in cfg.kwargs.items() if k != "batch_id"},
+                        }
+                    ),
+                }
+            )
+    with psycopg.connect(warehouse_url) as conn:
+        audit.write_results(conn, rows)
+    outcome = LayerResult(run_id, layer, rows, skipped=skipped, seconds=time.monotonic() - started)
+    log.info(outcome.summary())
+    return outcome
+
+
+def raise_on_failure(outcome: LayerResult) -> None:
+    """Stop the pipeline when a critical expectation failed, saying exactly what and where."""
+    for w in outcome.warnings:
+        log.warning("warning: %s", _describe(w))
+    if outcome.critical_failures:
+        lines = "\n".join(f"  - {_describe(r)}" for r in outcome.critical_failures)
+        raise ValidationFailed(f"{outcome.layer} validation failed (run {outcome.run_id}):\n{lines}")
+
+
+def _describe(r: dict) -> str:
+    col = f" column {r['column_name']}" if r["column_name"] else ""
+    desc = (r.get("kwargs") or {}).get("description")
+    parts = [f"{r['table_name']}{col}: {r['expectation']}" + (f" ({desc})" if desc else "")]
+    if r["observed_value"] is not None:
+        parts.append(f"observed {r['observed_value']!r}")
+    if r["unexpected_count"]:
+        parts.append(f"{r['unexpected_count']} unexpected, e.g. {r['sample_unexpected']!r}")
+    return "; ".join(parts)
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value, default=_json_default)) if value is not None else None
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return str(value)

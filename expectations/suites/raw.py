@@ -1,0 +1,99 @@
+"""Raw layer: the current-state tables the connectors load, judged against the sync-run log.
+
+Per table ``raw.<source>__<stream>``: key columns present; ``_pk`` unique and not null (a
+catalog check when the primary key constraint exists, a scan otherwise); cursors not in the
+future; rows present when the last successful run loaded records; every key the last
+successful run loaded (``__loads``) present in the current-state table. On ``raw._sync_runs``:
+the last successful sync of every stream is recent enough (freshness); a stream whose latest
+run failed is reported.
+"""
+
+from __future__ import annotations
+
+from connectors.catalog import STREAM_NAMES
+from expectations.rules import BuildEnv, not_in_future, not_null, unique_key
+from expectations.spec import TableSuite, offending_rows, sql_list
+
+KEY_COLUMNS = ("_pk", "_cursor", "record", "_loaded_at", "_sync_id", "_deleted")
+COLUMN_TYPES = {"_pk": "text", "_cursor": "timestamp with time zone", "record": "jsonb", "_sync_id": "uuid"}
+
+
+def _last_success(source: str, stream: str) -> str:
+    return (
+        "(select sync_id, finished_at, records from raw._sync_runs "
+        f"where source = '{source}' and stream = '{stream}' and status = 'success' "
+        "order by finished_at desc limit 1)"
+    )
+
+
+def _current_state(env: BuildEnv, source: str, stream: str) -> TableSuite:
+    table = f"{source}__{stream}"
+    checks, constraint_keys = unique_key(env, "raw", table, ("_pk",))
+    for col in ("record", "_sync_id"):
+        if not env.catalog.not_null("raw", table, col):
+            checks.append(not_null([col], show=("_pk",)))
+    checks.append(not_in_future(env, "_cursor", key=("_pk",), name="expect_cursor_not_in_future"))
+    checks.append(
+        offending_rows(
+            "expect_rows_when_last_sync_loaded",
+            f"select r.sync_id, r.finished_at, r.records from {_last_success(source, stream)} as r "
+            "where r.records > 0 and not exists (select 1 from {batch} as t)",
+            "The table has rows when its last successful sync loaded records.",
+        )
+    )
+    if env.catalog.exists("raw", f"{table}__loads"):
+        checks.append(
+            offending_rows(
+                "expect_last_sync_rows_present",
+                f"select l._pk, l._sync_id from raw.{table}__loads as l "
+                f"inner join {_last_success(source, stream)} as r on l._sync_id = r.sync_id "
+                "where not exists (select 1 from {batch} as c where c._pk = l._pk)",
+                "Every key the last successful sync loaded is in the current-state table.",
+            )
+        )
+    return TableSuite(
+        layer="raw",
+        schema="raw",
+        table=table,
+        checks=checks,
+        key_columns=KEY_COLUMNS,
+        column_types=COLUMN_TYPES,
+        constraint_keys=tuple(constraint_keys),
+    )
+
+
+def _sync_log(env: BuildEnv) -> TableSuite:
+    hours = env.settings.raw_max_age_hours
+    expected = ", ".join(f"({sql_list([s, n])})" for s, names in STREAM_NAMES.items() for n in names)
+    return TableSuite(
+        layer="raw",
+        schema="raw",
+        table="_sync_runs",
+        key_columns=("sync_id", "source", "stream", "status", "finished_at", "records"),
+        checks=[
+            offending_rows(
+                "expect_streams_fresh",
+                "select 'raw.' || e.source || '__' || e.stream as table_name, "
+                "max(r.finished_at) as last_success, "
+                f"now() - interval '{hours} hours' as required_after "
+                f"from (values {expected}) as e (source, stream) "
+                "left join {batch} as r on r.source = e.source and r.stream = e.stream and r.status = 'success' "
+                "group by e.source, e.stream "
+                f"having max(r.finished_at) is null or max(r.finished_at) < now() - interval '{hours} hours'",
+                f"Every stream's last successful sync finished within {hours} h.",
+            ),
+            offending_rows(
+                "expect_latest_run_not_failed",
+                "select 'raw.' || source || '__' || stream as table_name, sync_id, started_at, error "
+                "from (select distinct on (source, stream) * from {batch} as b "
+                "where status <> 'running' order by source, stream, started_at desc) as latest "
+                "where status = 'failed'",
+                "The latest finished run of every stream succeeded.",
+                severity="warning",
+            ),
+        ],
+    )
+
+
+def build(env: BuildEnv) -> list[TableSuite]:
+    return [_sync_log(env)] + [_current_state(env, s, n) for s, names in STREAM_NAMES.items() for n in names]

@@ -1,0 +1,90 @@
+"""Command line: `python -m simulator {generate,serve,advance}`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+DEFAULT_WORLD = Path(".local/world")
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from simulator.world import generate_world
+
+    t0 = time.perf_counter()
+    out = generate_world(args.out, accounts=args.accounts, seed=args.seed, as_of=args.as_of)
+    print(f"generated {args.accounts} accounts (seed {args.seed}) in {out} in {time.perf_counter() - t0:.1f}s")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from simulator.server import MockApiServer
+    from simulator.world import generate_world, world_exists
+
+    if not world_exists(args.world):
+        print(f"no world in {args.world}; generating the default world (200 accounts, seed 42)")
+        generate_world(args.world)
+    srv = MockApiServer(args.world, host=args.host, port=args.port)
+    print(f"serving {args.world} on {srv.base_url} (clock {srv.clock}):")
+    for vendor in ("stripe", "hubspot", "mixpanel"):
+        print(f"  {vendor:9s} {srv.url(vendor)}")
+    print(f"  control   {srv.base_url}/_control", flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.httpd.server_close()
+    return 0
+
+
+def _cmd_advance(args: argparse.Namespace) -> int:
+    from simulator.server.state import WorldState
+    from simulator.world import world_exists
+
+    if not world_exists(args.world):
+        print(f"no world in {args.world}", file=sys.stderr)
+        return 2
+    state = WorldState(args.world)
+    new = state.advance(args.days)
+    state.close()
+    print(f"clock is now {new.isoformat()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="generate a deterministic world")
+    g.add_argument("--accounts", type=int, default=200)
+    g.add_argument("--seed", type=int, default=42)
+    g.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today UTC)")
+    g.add_argument("--out", type=Path, default=DEFAULT_WORLD)
+    g.set_defaults(func=_cmd_generate)
+
+    s = sub.add_parser("serve", help="serve the mock HubSpot, Stripe and Mixpanel APIs")
+    s.add_argument("--world", type=Path, default=DEFAULT_WORLD)
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8765)
+    s.set_defaults(func=_cmd_serve)
+
+    a = sub.add_parser("advance", help="move the world's clock forward (time travel)")
+    a.add_argument("--days", type=int, default=1)
+    a.add_argument("--world", type=Path, default=DEFAULT_WORLD)
+    a.set_defaults(func=_cmd_advance)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

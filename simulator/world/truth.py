@@ -1,0 +1,115 @@
+"""Ground truth written beside the world, for testing the warehouse against the plan.
+
+`ground_truth/accounts.jsonl`: one line per account: identities across the three vendors
+(and which links are deliberately missing in Stripe), segment, contract, onboarding
+milestones, planted events, ARR changes and renewal outcomes (GRR/NRR are derivable).
+`ground_truth/stage_timeline.jsonl`: run-length stage timeline per account: from/to
+(exclusive) dates, the primary stage by DOMAIN.md precedence and every stage flag set.
+Both include the part of the timeline after as-of that time travel will reveal; filter by
+date against the server's clock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simulator.world.stages import primary_timeline
+from simulator.world.store import dumps
+from simulator.world.story import AccountStory, arr_of
+
+
+class TruthWriter:
+    """Appends ground-truth lines as accounts are generated (bounded memory)."""
+
+    def __init__(self, out_dir: Path):
+        gt = out_dir / "ground_truth"
+        gt.mkdir(parents=True, exist_ok=True)
+        self._accounts = open(gt / "accounts.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        self._timeline = open(gt / "stage_timeline.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+
+    def write(self, s: AccountStory) -> None:
+        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        self._accounts.write(
+            dumps(
+                {
+                    "account_id": s.account_id,
+                    "hubspot_company_id": s.company_id,
+                    "stripe_customer_id": s.customer_id,
+                    "stripe_links": {
+                        "hubspot_company_id": s.stripe_has_company_link,
+                        "product_account_id": s.stripe_has_account_link,
+                    },
+                    "name": s.name,
+                    "segment": s.segment,
+                    "self_serve": s.self_serve,
+                    "crm_created": iso(s.crm_created),
+                    "start": iso(s.start),
+                    "term_months": s.term_months,
+                    "billing_interval": s.billing_interval,
+                    "onboarding": {
+                        "target_date": iso(s.onboarding_target),
+                        "delay_reason": s.onboarding_delay_reason or None,
+                        **{k: iso(v) for k, v in s.milestones.items()},
+                    },
+                    "adoption_end": iso(s.adoption_end),
+                    "planted_events": [{"date": iso(p.on), "kind": p.kind, "detail": p.detail} for p in s.planted],
+                    "arr_changes": [
+                        {
+                            "date": iso(c.on),
+                            "reason": c.reason,
+                            "seats": c.seats,
+                            "plan": c.plan,
+                            "arr": arr_of(c.seats, c.plan),
+                        }
+                        for c in s.seat_changes
+                    ]
+                    + (
+                        [{"date": iso(s.churn_date), "reason": "churn", "seats": 0, "plan": None, "arr": 0.0}]
+                        if s.churn_date
+                        else []
+                    ),
+                    "renewals": [
+                        {
+                            "contract_end": iso(rn.contract_end),
+                            "runway_start": iso(rn.runway_start),
+                            "outcome": rn.outcome,
+                            "arr_before": rn.arr_before,
+                            "arr_after": rn.arr_after,
+                            "next_term_months": rn.next_term_months if rn.outcome != "churned" else None,
+                        }
+                        for rn in s.renewals
+                    ],
+                    "deals": [
+                        {
+                            "kind": d.kind,
+                            "created": iso(d.created),
+                            "close": iso(d.close),
+                            "outcome": d.outcome,
+                            "amount": round(d.amount, 2),
+                        }
+                        for d in s.deals
+                    ],
+                    "nps": [{"date": iso(d), "score": score} for d, score in s.nps],
+                    "churn_date": iso(s.churn_date),
+                    "stripe_customer_deleted": s.deleted_in_billing,
+                }
+            )
+            + "\n"
+        )
+        for a, b, primary, flags in primary_timeline(s.stages):
+            self._timeline.write(
+                dumps(
+                    {
+                        "account_id": s.account_id,
+                        "from": iso(a),
+                        "to": iso(b),
+                        "primary_stage": primary,
+                        "stages": flags,
+                    }
+                )
+                + "\n"
+            )
+
+    def close(self) -> None:
+        self._accounts.close()
+        self._timeline.close()

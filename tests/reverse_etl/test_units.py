@@ -1,0 +1,97 @@
+"""Pure pieces of reverse ETL: value rendering, fingerprints, 207 parsing, settings."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from connectors.reverse_etl.diff import Change, plan
+from connectors.reverse_etl.mapping import PROPERTIES, InvalidValue
+from connectors.reverse_etl.push import outcomes
+from connectors.reverse_etl.settings import Settings
+from tests.reverse_etl.conftest import mart_row
+
+BY_COLUMN = {p.column: p for p in PROPERTIES}
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "rendered"),
+    [
+        ("health_score", Decimal("72.50"), "72.5"),
+        ("health_score", Decimal("100.00"), "100"),
+        ("health_score", None, ""),  # a missing score clears HubSpot's value rather than keep a stale one
+        ("is_advocacy_candidate", False, "false"),
+        ("expansion_signal", "seat_limit", "seat_limit"),
+        ("score_date", date(2026, 11, 1), "2026-11-01"),
+        ("days_to_renewal", -3, "-3"),
+    ],
+)
+def test_render(column, value, rendered):
+    assert BY_COLUMN[column].render(value) == rendered
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("health_score", Decimal("100.5")),
+        ("health_band", "amber"),
+        ("onboarding_score", -1),
+        ("days_to_renewal", Decimal("3.5")),
+        ("is_advocacy_candidate", "yes"),
+        ("score_date", None),
+        ("renewal_risk_score", float("nan")),
+    ],
+)
+def test_render_refuses_what_hubspot_must_not_receive(column, value):
+    with pytest.raises(InvalidValue, match=column):
+        BY_COLUMN[column].render(value)
+
+
+def test_a_day_passing_alone_is_not_a_change():
+    today = mart_row("1", 3)
+    state = {"1": (plan([today], {}).changes[0].fingerprint, {})}
+    tomorrow = {
+        **today,
+        "score_date": today["score_date"] + timedelta(days=1),
+        "days_to_renewal": today["days_to_renewal"] - 1,
+    }
+    assert plan([tomorrow], state).changes == []
+    # The renewal date moving (a contract change) is a change; so is any score.
+    assert len(plan([{**tomorrow, "days_to_renewal": today["days_to_renewal"] + 30}], state).changes) == 1
+    assert len(plan([{**tomorrow, "health_score": "1"}], state).changes) == 1
+
+
+def test_outcomes_match_a_207_answer_to_the_inputs():
+    changes = [Change(i, {"postsale_health_score": "1"}, "fp" + i, None) for i in ("1", "2", "3", "4")]
+    answer = {
+        "status": "COMPLETE",
+        "results": [{"id": "1"}, {"id": "4"}],
+        "numErrors": 1,
+        "errors": [{"status": "error", "category": "OBJECT_NOT_FOUND", "message": "gone", "context": {"ids": ["2"]}}],
+    }
+    got = {o["id"]: (o["status"], (o["error"] or {}).get("category")) for o in outcomes(changes, answer)}
+    # "3" is in neither list: counted as failed, so it is retried rather than assumed written.
+    assert got == {
+        "1": ("succeeded", None),
+        "2": ("failed", "OBJECT_NOT_FOUND"),
+        "3": ("failed", None),
+        "4": ("succeeded", None),
+    }
+
+
+def test_settings_from_env_and_limits():
+    s = Settings.from_env(
+        {
+            "REVERSE_ETL_MAX_CHANGE_SHARE": "0.2",
+            "REVERSE_ETL_REQUIRED_LAYERS": "raw, marts",
+            "REVERSE_ETL_FRESH_LAYERS": "",
+        },
+        force=True,
+    )
+    assert (s.max_change_share, s.required_layers, s.fresh_layers, s.force) == (0.2, ("raw", "marts"), (), True)
+    with pytest.raises(ValueError, match="HubSpot's batch limit"):
+        Settings(batch_size=101)
+    with pytest.raises(ValueError, match="must also be required"):
+        Settings(required_layers=("raw",), fresh_layers=("marts",))

@@ -1,0 +1,47 @@
+"""Every DAG imports cleanly, and every task is retryable, owned and time-limited."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.warehouse import PROJECT_ROOT
+
+
+@pytest.fixture(scope="module")
+def dagbag(airflow_home, monkeypatch_module):
+    for key in ("AIRFLOW_HOME", "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__LOAD_EXAMPLES"):
+        monkeypatch_module.setenv(key, airflow_home[key])
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert {"postsale_ingest", "postsale_transform"} <= set(dagbag.dag_ids)
+
+
+def test_transform_renders_one_task_per_dbt_model(dagbag):
+    import json
+
+    from connectors.orchestration import MANIFEST
+
+    manifest = json.loads(MANIFEST.read_text())
+    models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    tasks = {t.task_id.split(".")[-1] for t in dagbag.dags["postsale_transform"].tasks}
+    assert models, "the manifest has no models"
+    assert {m for m in models if f"{m}_model_build" not in tasks} == set()
+
+
+def test_every_task_has_retries_owner_and_timeout(dagbag):
+    for dag in dagbag.dags.values():
+        for t in dag.tasks:
+            assert t.retries is not None and t.owner and t.owner != "airflow", f"{dag.dag_id}.{t.task_id}"
+            assert t.execution_timeout is not None, f"{dag.dag_id}.{t.task_id} has no execution_timeout"
+            assert t.on_failure_callback, f"{dag.dag_id}.{t.task_id} raises no alert on failure"

@@ -1,0 +1,148 @@
+"""The pipeline end to end: `airflow dags test` of postsale_ingest then postsale_transform against
+the simulated APIs, as `make demo` runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import psycopg
+import pytest
+import requests
+
+from connectors.catalog import STREAM_NAMES, raw_tables
+from tests.conftest import STRIPE_KEY, VENV_BIN
+
+pytestmark = pytest.mark.slow
+
+
+def _customers_served(stripe_url: str) -> set[str]:
+    """Page the mock directly, independently of the connector, to know what should land."""
+    ids, params = set(), {"limit": 100}
+    while True:
+        body = requests.get(
+            f"{stripe_url}/v1/customers", params=params, headers={"Authorization": f"Bearer {STRIPE_KEY}"}, timeout=30
+        ).json()
+        ids |= {c["id"] for c in body["data"]}
+        if not body["has_more"]:
+            return ids
+        params["starting_after"] = body["data"][-1]["id"]
+
+
+def _run_dag(
+    env: dict, warehouse_url: str, mock_apis, key: str, tmp_path, dag_ids=("postsale_ingest", "postsale_transform")
+) -> subprocess.CompletedProcess:
+    from connectors.runtime import simulator_connections
+
+    conns = simulator_connections(mock_apis.base_url, {"start_date": "2026-09-01", "window_days": 31})
+    stripe = json.loads(conns["AIRFLOW_CONN_STRIPE_API"])
+    conns["AIRFLOW_CONN_STRIPE_API"] = json.dumps({**stripe, "password": key})
+    run_env = {
+        **env,
+        **conns,
+        "WAREHOUSE_URL": warehouse_url,
+        "POSTSALE_LOCAL_DIR": str(tmp_path / "local"),
+        "AIRFLOW_CONN_POSTSALE_WAREHOUSE": warehouse_url,
+    }
+    out, err = [], []
+    for dag_id in dag_ids:
+        run = subprocess.run(
+            [str(VENV_BIN / "airflow"), "dags", "test", dag_id, "2026-11-01"],
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        out.append(run.stdout)
+        err.append(run.stderr)
+        if run.returncode != 0:
+            break
+    return subprocess.CompletedProcess(run.args, run.returncode, "\n".join(out), "\n".join(err))
+
+
+def _failure(run: subprocess.CompletedProcess) -> str:
+    """What failed, from the alert callback's log lines, then the tail of the output."""
+    out = run.stdout + run.stderr
+    failed = [line for line in out.splitlines() if "task failed:" in line or "ValidationFailed" in line]
+    return "\n".join(failed[:20]) + "\n---\n" + out[-3000:]
+
+
+def _count(conn, relation: str) -> int:
+    return conn.execute(f"select count(*) from {relation}").fetchone()[0]
+
+
+def test_pipeline_runs_every_layer_then_ingestion_rerun_is_idempotent(
+    airflow_home, fresh_warehouse_url, mock_apis, tmp_path
+):
+    expected = _customers_served(mock_apis.url("stripe"))
+    assert len(expected) > 0
+
+    first = _run_dag(airflow_home, fresh_warehouse_url, mock_apis, STRIPE_KEY, tmp_path)
+    assert first.returncode == 0, _failure(first)
+    assert "rows per layer" in first.stdout + first.stderr
+
+    with psycopg.connect(fresh_warehouse_url) as conn:
+        raw_ids = {r[0] for r in conn.execute("select _pk from raw.stripe__customers")}
+        assert raw_ids == expected
+        assert _count(conn, "staging.stg_stripe__customers") == len(expected)
+        latest = dict(
+            conn.execute(
+                """
+                select distinct on (layer) layer, run_id from audit.validation_results order by layer, run_at desc
+                """
+            ).fetchall()
+        )
+        assert set(latest) == {"raw", "staging", "intermediate", "marts"}
+        failed_critical = conn.execute(
+            "select count(*) from audit.validation_results where run_id = any(%s) and not success "
+            "and severity = 'critical'",
+            (list(latest.values()),),
+        ).fetchone()[0]
+        assert failed_critical == 0
+        runs = conn.execute("select source, stream, status, records from raw._sync_runs").fetchall()
+        assert {(r[0], r[1]) for r in runs} == {(s, n) for s, names in STREAM_NAMES.items() for n in names}
+        assert all(r[2] == "success" for r in runs)
+        assert ("stripe", "customers", "success", len(expected)) in runs
+        for table in raw_tables():  # every raw table got rows
+            assert _count(conn, f"raw.{table}") > 0, table
+        crm_rows = _count(conn, "marts.mart_crm_sync")
+        assert crm_rows > 0
+        sent = conn.execute("select count(*) from audit.crm_sync_state").fetchone()[0]
+        assert sent > 0, "the CRM sync ran after validated marts"
+
+    # The scores are on the simulated HubSpot companies.
+    body = requests.post(
+        f"{mock_apis.url('hubspot')}/crm/v3/objects/companies/search",
+        json={
+            "filterGroups": [{"filters": [{"propertyName": "postsale_score_date", "operator": "HAS_PROPERTY"}]}],
+            "properties": ["postsale_health_score"],
+            "limit": 1,
+        },
+        headers={"Authorization": "Bearer demo-hubspot-token"},
+        timeout=30,
+    ).json()
+    assert body["total"] == sent
+
+    second = _run_dag(airflow_home, fresh_warehouse_url, mock_apis, STRIPE_KEY, tmp_path, ("postsale_ingest",))
+    assert second.returncode == 0, _failure(second)
+    with psycopg.connect(fresh_warehouse_url) as conn:
+        assert _count(conn, "raw.stripe__customers") == len(expected)
+        assert _count(conn, "raw._sync_runs where status = 'success'") == 2 * len(raw_tables())
+        # The second run is incremental: Stripe objects come from events, not a second full read.
+        assert _count(conn, "raw.stripe__customers__loads") == len(expected)
+
+
+def test_wrong_credentials_stop_at_extraction(airflow_home, fresh_warehouse_url, mock_apis, tmp_path):
+    run = _run_dag(airflow_home, fresh_warehouse_url, mock_apis, "sk_test_wrong", tmp_path, ("postsale_ingest",))
+    out = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert "stripe: GET /v1/events failed with HTTP 401" in out
+    assert "sk_test_wrong" not in out  # the secret never reaches the logs
+    with psycopg.connect(fresh_warehouse_url) as conn:
+        assert conn.execute(
+            "select status from raw._sync_runs where source = 'stripe' and stream = 'customers'"
+        ).fetchall() == [("failed",)]
+        assert _count(conn, "raw.stripe__customers") == 0
+        # Nothing downstream ran: no staging relation, no validation results.
+        assert conn.execute("select to_regclass('staging.stg_stripe__customers')").fetchone()[0] is None
+        assert conn.execute("select to_regclass('audit.validation_results')").fetchone()[0] is None
