@@ -143,27 +143,39 @@ def test_placeholder_passwords_are_refused(warehouse_admin_url):
 @pytest.mark.slow
 def test_pipeline_runs_under_the_component_roles(deployment, mock_apis, tmp_path, monkeypatch):
     """The real connector as loader, dbt and the GX gates as transformer: the grants fit the code."""
-    from connectors.sources import SourceConfig, build_stream
-    from connectors.sync import sync_stream
+    from connectors.runtime import simulator_connections, source_config
+    from connectors.sources import STREAMS
+    from connectors.sync import run_stream
     from connectors.transform import run_dbt
     from expectations.runner import validate_layer
-    from tests.conftest import STRIPE_KEY
 
     monkeypatch.setenv("POSTSALE_LOCAL_DIR", str(tmp_path / "local"))
     # run_dbt exports the profile's WAREHOUSE_* variables into os.environ; monkeypatch undoes it.
     for var in ("WAREHOUSE_HOST", "WAREHOUSE_PORT", "WAREHOUSE_USER", "WAREHOUSE_PASSWORD", "WAREHOUSE_DBNAME"):
         monkeypatch.setenv(var, "")
 
-    stripe = SourceConfig("stripe", mock_apis.url("stripe"), STRIPE_KEY)
-    loaded = sync_stream(deployment.url("loader"), build_stream(stripe, "customers"))
-    assert loaded.records > 0
-    assert validate_layer("raw", deployment.url("transformer"), build_docs=False).success
+    # Every stream synced as loader, as the ingest DAG does: the raw gate wants them all fresh.
+    for var, value in simulator_connections(
+        mock_apis.base_url, {"start_date": "2026-09-01", "window_days": 31}
+    ).items():
+        monkeypatch.setenv(var, value)
+    loaded = {}
+    for source, streams in STREAMS.items():
+        cfg = source_config(source)
+        for name in streams:
+            loaded[(source, name)] = run_stream(deployment.url("loader"), cfg, name).records
+    assert loaded[("stripe", "customers")] > 0
+    raw = validate_layer("raw", deployment.url("transformer"), build_docs=False)
+    assert raw.success, [
+        (r["table_name"], r["expectation"], r["observed_value"], r["sample_unexpected"]) for r in raw.critical_failures
+    ]
     run_dbt(
         ["build", "--select", "staging", "--vars", json.dumps({"as_of_date": "2026-11-01"})],
         deployment.url("transformer"),
         target_path=tmp_path / "dbt-target",
     )
-    assert validate_layer("staging", deployment.url("transformer"), build_docs=False).success
+    staging = validate_layer("staging", deployment.url("transformer"), build_docs=False)
+    assert staging.success, staging.critical_failures
     staged = _run(deployment, "transformer", "select count(*) from staging.stg_stripe__customers")
-    assert staged == [(loaded.records,)]
+    assert staged == [(loaded[("stripe", "customers")],)]
     _denied(deployment, "bi_reader", "select count(*) from staging.stg_stripe__customers")
