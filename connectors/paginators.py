@@ -125,7 +125,10 @@ class HubSpotSearchKeyset:
                 yield [], after, True
                 return
             results, nxt = self._search(filters, sort_prop, after)
-            yield results, after, False
+            # HubSpot drops ``paging.next`` on the page that reaches the cap, exactly as on the
+            # last page: only the position tells "capped" (more may match) from "done".
+            capped = nxt is None and bool(results) and after + len(results) >= self.CAP
+            yield results, after, capped
             if not results or nxt is None:
                 return
             after = nxt

@@ -54,12 +54,26 @@ def test_stripe_customers_match_the_api_exactly(sim, fresh_warehouse_url):
     assert loaded == served
 
 
-@pytest.mark.parametrize("obj", ["companies", "contacts"])
-def test_hubspot_keyset_walk_past_a_small_cap_has_no_gap_and_no_duplicate(sim, fresh_warehouse_url, obj, monkeypatch):
-    """Shrink the search cap to 30 so the walk restarts queries many times, across shared timestamps."""
+@pytest.mark.parametrize(
+    ("obj", "server_cap"),
+    [("companies", None), ("contacts", None), ("contacts", 30)],
+    ids=["companies", "contacts", "contacts-server-cap"],
+)
+def test_hubspot_keyset_walk_past_a_small_cap_has_no_gap_and_no_duplicate(
+    sim, fresh_warehouse_url, obj, server_cap, monkeypatch
+):
+    """Shrink the search cap to 30 so the walk restarts queries many times, across shared timestamps.
+
+    With ``server_cap`` the simulated HubSpot enforces the same cap and, like HubSpot, drops
+    ``paging.next`` on the page that reaches it (page size 10 divides 30): that page must read as
+    "capped", not as the end of the results.
+    """
     from connectors.paginators import HubSpotSearchKeyset
+    from simulator.server import hubspot as hubspot_api
 
     monkeypatch.setattr(HubSpotSearchKeyset, "CAP", 30)
+    if server_cap:
+        monkeypatch.setattr(hubspot_api, "SEARCH_MAX_RESULTS", server_cap)
     cfg = configs(sim, hubspot={"page_size": 10})["hubspot"]
     res = run_stream(fresh_warehouse_url, cfg, obj)
     ids = [pk for (pk,) in rows(fresh_warehouse_url, f"select _pk from raw.hubspot__{obj}__loads")]
