@@ -63,8 +63,13 @@ def _run_dag(
 def _failure(run: subprocess.CompletedProcess) -> str:
     """What failed, from the alert callback's log lines, then the tail of the output."""
     out = run.stdout + run.stderr
-    failed = [line for line in out.splitlines() if "task failed:" in line or "ValidationFailed" in line]
-    return "\n".join(failed[:20]) + "\n---\n" + out[-3000:]
+    lines = out.splitlines()
+    failed = []
+    for i, line in enumerate(lines):
+        if "task failed:" in line or "ValidationFailed" in line:
+            # The message's own lines follow (e.g. the gate's "  - table: expectation ..." list).
+            failed += [line] + [more for more in lines[i + 1 : i + 30] if more.startswith("  - ")]
+    return "\n".join(failed[:60]) + "\n---\n" + out[-3000:]
 
 
 def _count(conn, relation: str) -> int:

@@ -161,7 +161,7 @@ PROPERTIES: tuple[OwnedProperty, ...] = (
         "Onboarding scorecard total 0-10.", minimum=0, maximum=10,
     ),
     OwnedProperty(
-        "onboarding_scorecard_status", "postsale_onboarding_status", "Onboarding readiness", "enumeration", "select",
+        "onboarding_status", "postsale_onboarding_status", "Onboarding readiness", "enumeration", "select",
         "Graduation readiness from the onboarding scorecard.", options=ONBOARDING_STATUSES,
     ),
     OwnedProperty(
@@ -169,7 +169,7 @@ PROPERTIES: tuple[OwnedProperty, ...] = (
         "Renewal risk 0-100 (DOMAIN.md section 7).", minimum=0, maximum=100,
     ),
     OwnedProperty(
-        "renewal_forecast_category", "postsale_forecast_category", "Renewal forecast category", "enumeration", "select",
+        "forecast_category", "postsale_forecast_category", "Renewal forecast category", "enumeration", "select",
         "Commit, likely or at risk.", options=FORECAST_CATEGORIES,
     ),
     OwnedProperty(
@@ -177,7 +177,7 @@ PROPERTIES: tuple[OwnedProperty, ...] = (
         "Days until the contract end date, as of the score date.", integer=True, change_key=_renewal_date,
     ),
     OwnedProperty(
-        "expansion_signal", "postsale_expansion_signal", "Expansion signal", "string", "text",
+        "expansion_signal_type", "postsale_expansion_signal", "Expansion signal", "string", "text",
         "The strongest open expansion signal (seat_limit, plan_limit, open_opportunity, ...) or none.",
     ),
     OwnedProperty(

@@ -35,18 +35,18 @@ create table marts.mart_crm_sync (
     primary_stage         text,
     adoption_tier         text,
     onboarding_score      numeric(4, 1),
-    onboarding_scorecard_status text,
+    onboarding_status text,
     renewal_risk_score    numeric(5, 2),
-    renewal_forecast_category text,
+    forecast_category text,
     days_to_renewal       integer,
-    expansion_signal      text,
+    expansion_signal_type text,
     is_advocacy_candidate boolean,
     score_date            date
 );
 """
 COLUMNS = (
-    "company_id health_score health_band primary_stage adoption_tier onboarding_score onboarding_scorecard_status "
-    "renewal_risk_score renewal_forecast_category days_to_renewal expansion_signal is_advocacy_candidate score_date"
+    "company_id health_score health_band primary_stage adoption_tier onboarding_score onboarding_status "
+    "renewal_risk_score forecast_category days_to_renewal expansion_signal_type is_advocacy_candidate score_date"
 ).split()
 STAGES = ("onboarding", "adoption", "retention", "expansion", "renewal", "advocacy")
 
@@ -108,11 +108,11 @@ def mart_row(company_id: str, i: int, day: date = TEST_AS_OF, shift: int = 0) ->
         "primary_stage": STAGES[i % len(STAGES)],
         "adoption_tier": ("power", "casual", "at_risk", "dormant")[i % 4],
         "onboarding_score": str(i % 11),
-        "onboarding_scorecard_status": ("ready", "close", "not_ready")[i % 3],
+        "onboarding_status": ("ready", "close", "not_ready")[i % 3],
         "renewal_risk_score": str(risk),
-        "renewal_forecast_category": "commit" if risk < 25 else "at_risk" if risk >= 60 else "likely",
+        "forecast_category": "commit" if risk < 25 else "at_risk" if risk >= 60 else "likely",
         "days_to_renewal": 30 + 11 * i - (day - TEST_AS_OF).days,
-        "expansion_signal": "seat_limit" if i % 5 == 0 else "none",
+        "expansion_signal_type": "seat_limit" if i % 5 == 0 else "none",
         "is_advocacy_candidate": i % 7 == 0,
         "score_date": day,
     }

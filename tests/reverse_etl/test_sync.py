@@ -160,9 +160,9 @@ def test_mart_missing_a_mapped_column_is_refused(client, company_ids, settings, 
 
     write_mart(fresh_warehouse_url, mart_rows(company_ids))
     with psycopg.connect(fresh_warehouse_url) as conn:
-        conn.execute("alter table marts.mart_crm_sync drop column renewal_forecast_category")
+        conn.execute("alter table marts.mart_crm_sync drop column forecast_category")
     validate(fresh_warehouse_url)
 
-    with pytest.raises(MartContractError, match="renewal_forecast_category"):
+    with pytest.raises(MartContractError, match="forecast_category"):
         run(fresh_warehouse_url, client, settings)
     assert client.counters.requests == 0

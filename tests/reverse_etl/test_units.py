@@ -23,7 +23,7 @@ BY_COLUMN = {p.column: p for p in PROPERTIES}
         ("health_score", Decimal("100.00"), "100"),
         ("health_score", None, ""),  # a missing score clears HubSpot's value rather than keep a stale one
         ("is_advocacy_candidate", False, "false"),
-        ("expansion_signal", "seat_limit", "seat_limit"),
+        ("expansion_signal_type", "seat_limit", "seat_limit"),
         ("score_date", date(2026, 11, 1), "2026-11-01"),
         ("days_to_renewal", -3, "-3"),
     ],
@@ -95,3 +95,25 @@ def test_settings_from_env_and_limits():
         Settings(batch_size=101)
     with pytest.raises(ValueError, match="must also be required"):
         Settings(required_layers=("raw",), fresh_layers=("marts",))
+
+
+def test_every_mapped_column_is_in_the_marts_contract():
+    """The mapping and the dbt model agree on names and enumerations; the sync tests run on a
+    hand-made mart, so this is what catches a renamed column before a pipeline run does."""
+    from pathlib import Path
+
+    import yaml
+
+    from connectors.reverse_etl.mapping import KEY_COLUMN
+
+    models = yaml.safe_load((Path(__file__).parents[2] / "dbt_project/models/marts/_marts__models.yml").read_text())
+    (model,) = [m for m in models["models"] if m["name"] == "mart_crm_sync"]
+    assert model["config"]["contract"]["enforced"]
+    columns = {c["name"]: c for c in model["columns"]}
+    assert KEY_COLUMN in columns
+    for prop in PROPERTIES:
+        assert prop.column in columns, prop.column
+        for test in columns[prop.column].get("data_tests", []):
+            if prop.options and isinstance(test, dict) and "accepted_values" in test:
+                allowed = set(test["accepted_values"]["arguments"]["values"])
+                assert allowed <= set(prop.options), (prop.column, allowed - set(prop.options))

@@ -80,8 +80,9 @@ final as (
         accounts.company_id,
         accounts.company_id as hubspot_company_id,
         health.health_score,
-        -- No band without a score: the CRM value is cleared rather than set to a placeholder.
-        nullif(health.health_band, 'unknown') as health_band,
+        -- A company without health data (not, or not yet, a customer) says so in the CRM,
+        -- with the same band value fct_account_health_daily uses.
+        coalesce(health.health_band, 'unknown') as health_band,
         stages.primary_stage,
         account_tier.adoption_tier,
         scorecard.weighted_total as onboarding_score,
