@@ -75,7 +75,7 @@ lint: $(STAMP)  ## ruff (with Airflow's AIR rules) on the Python, sqlfluff on th
 	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --disable-progress-bar
 
 test: lint $(MANIFEST)  ## lint, then the test suite (creates and drops its own databases)
-	$(VENV)/bin/pytest -m "not scale_out"
+	$(VENV)/bin/pytest -m "not scale_out" --durations=25
 
 SCALE_OUT_REDIS_URL ?= redis://127.0.0.1:6379/13
 scale-out: $(MANIFEST)  ## Celery scale-out proof: api-server, scheduler, dag-processor, two workers on local PostgreSQL + Redis
