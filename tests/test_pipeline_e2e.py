@@ -4,6 +4,7 @@ the simulated APIs, as `make demo` runs them."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import psycopg
@@ -76,7 +77,11 @@ def _count(conn, relation: str) -> int:
     return conn.execute(f"select count(*) from {relation}").fetchone()[0]
 
 
-def test_pipeline_runs_every_layer_then_ingestion_rerun_is_idempotent(
+def _tasks_started(run: subprocess.CompletedProcess) -> set[str]:
+    return set(re.findall(r"\[DAG TEST\] starting task_id=(\S+)", run.stdout + run.stderr))
+
+
+def test_pipeline_runs_every_layer_reruns_idempotently_and_stops_on_corrupted_data(
     airflow_home, fresh_warehouse_url, mock_apis, tmp_path
 ):
     expected = _customers_served(mock_apis.url("stripe"))
@@ -135,6 +140,37 @@ def test_pipeline_runs_every_layer_then_ingestion_rerun_is_idempotent(
         assert _count(conn, "raw._sync_runs where status = 'success'") == 2 * len(raw_tables())
         # The second run is incremental: Stripe objects come from events, not a second full read.
         assert _count(conn, "raw.stripe__customers__loads") == len(expected)
+
+        # Corrupt one company's scorecard input past its 0-10 range, as a bad CRM edit would.
+        bad_pk = conn.execute("select min(_pk) from raw.hubspot__companies").fetchone()[0]
+        conn.execute(
+            "update raw.hubspot__companies set record = jsonb_set(record, "
+            "'{properties,onboarding_score_value}', '\"42\"') where _pk = %s",
+            (bad_pk,),
+        )
+        crm_runs = _count(conn, "audit.crm_sync_runs")
+        marts_validations = _count(conn, "audit.validation_results where layer = 'marts'")
+
+    third = _run_dag(airflow_home, fresh_warehouse_url, mock_apis, STRIPE_KEY, tmp_path, ("postsale_transform",))
+    out = third.stdout + third.stderr
+    assert third.returncode != 0
+    # The staging gate stops the run, naming the table, the expectation and the offending row.
+    assert "validate_staging failed" in out
+    assert "staging.stg_hubspot__companies: expect_scorecard_inputs_0_10" in out
+    assert bad_pk in out and "42" in out
+    started = _tasks_started(third)
+    assert "validate_staging" in started
+    downstream = {"validate_intermediate", "validate_marts", "reverse_etl_hubspot", "print_summary"}
+    assert not started & downstream, started & downstream
+    assert not [t for t in started if t.startswith("dbt_models.")], "marts were built on failed staging"
+    with psycopg.connect(fresh_warehouse_url) as conn:
+        assert _count(conn, "audit.crm_sync_runs") == crm_runs, "the CRM sync ran on failed validation"
+        assert _count(conn, "audit.validation_results where layer = 'marts'") == marts_validations
+        failed = conn.execute(
+            "select table_name, expectation from audit.validation_results "
+            "where layer = 'staging' and not success and severity = 'critical'"
+        ).fetchall()
+        assert ("staging.stg_hubspot__companies", "expect_scorecard_inputs_0_10") in failed
 
 
 def test_wrong_credentials_stop_at_extraction(airflow_home, fresh_warehouse_url, mock_apis, tmp_path):
