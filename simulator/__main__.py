@@ -1,4 +1,4 @@
-"""Command line: `python -m simulator {generate,serve,advance}`."""
+"""Command line: `python -m simulator {generate,serve,advance,accuracy}`."""
 
 from __future__ import annotations
 
@@ -56,6 +56,25 @@ def _cmd_advance(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_accuracy(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    from simulator.accuracy import measure
+    from simulator.world import world_exists
+
+    url = args.warehouse or os.environ.get("WAREHOUSE_URL")
+    if not url:
+        print("give --warehouse URL or set WAREHOUSE_URL", file=sys.stderr)
+        return 2
+    if not world_exists(args.world):
+        print(f"no world in {args.world}", file=sys.stderr)
+        return 2
+    as_of = args.as_of or date.today()
+    print(json.dumps(measure(url, args.world, as_of), indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -77,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--days", type=int, default=1)
     a.add_argument("--world", type=Path, default=DEFAULT_WORLD)
     a.set_defaults(func=_cmd_advance)
+
+    m = sub.add_parser("accuracy", help="compare the warehouse's marts with the world's ground truth")
+    m.add_argument("--world", type=Path, default=DEFAULT_WORLD)
+    m.add_argument("--warehouse", default=None, help="PostgreSQL URL (default: $WAREHOUSE_URL)")
+    m.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+    m.set_defaults(func=_cmd_accuracy)
     return p
 
 

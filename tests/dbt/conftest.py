@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -105,18 +105,9 @@ def built_warehouse(loaded_warehouse: str, dbt_target: Path) -> str:
 
 @pytest.fixture(scope="package")
 def ground_truth(dbt_world: Path) -> dict:
-    gt = dbt_world / "ground_truth"
-    accounts = [json.loads(line) for line in (gt / "accounts.jsonl").read_text().splitlines()]
-    timeline = [json.loads(line) for line in (gt / "stage_timeline.jsonl").read_text().splitlines()]
-    return {"accounts": accounts, "timeline": timeline}
+    from simulator.accuracy import load_truth
 
-
-def arr_at(account: dict, day: date) -> float:
-    arr = 0.0
-    for change in sorted(account["arr_changes"], key=lambda c: c["date"]):
-        if date.fromisoformat(change["date"]) <= day:
-            arr = change["arr"]
-    return arr
+    return load_truth(dbt_world)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -3,10 +3,13 @@ against the simulator's ground truth (stages, renewal risk, revenue retention)."
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
+import psycopg
+
+from simulator import accuracy
 from tests.conftest import TEST_AS_OF
-from tests.dbt.conftest import AS_OF_VARS, MEASURED, arr_at, dbt, dbt_node_seconds, query, sync_everything
+from tests.dbt.conftest import AS_OF_VARS, MEASURED, dbt, dbt_node_seconds, query, sync_everything
 
 # Floors the warehouse must keep on the test world; the measured values are reported.
 MIN_STAGE_AGREEMENT = 0.85
@@ -62,76 +65,30 @@ def test_no_billing_customer_silently_dropped(built_warehouse):
 
 
 def test_primary_stage_matches_planted_stage(built_warehouse, ground_truth):
-    truth = {}
-    for row in ground_truth["timeline"]:
-        if date.fromisoformat(row["from"]) <= TEST_AS_OF < date.fromisoformat(row["to"]):
-            truth[row["account_id"]] = row["primary_stage"]
-    by_company = {a["hubspot_company_id"]: a["account_id"] for a in ground_truth["accounts"]}
-    mine = {
-        by_company[cid]: stage
-        for cid, stage in query(
-            built_warehouse,
-            "select company_id, primary_stage from marts.fct_journey_stage_daily where date_day = %s",
-            (TEST_AS_OF,),
-        )
-        if cid in by_company
-    }
-    accounts = set(truth) | set(mine)
-    agreement = sum(truth.get(a) == mine.get(a) for a in accounts) / len(accounts)
-    MEASURED["primary_stage_agreement"] = round(agreement, 3)
-    MEASURED["primary_stage_accounts"] = len(accounts)
-    assert agreement >= MIN_STAGE_AGREEMENT
+    with psycopg.connect(built_warehouse) as conn:
+        stages = accuracy.stage_agreement(conn, ground_truth, TEST_AS_OF)
+    MEASURED["primary_stage_agreement"] = stages["agreement"]
+    MEASURED["primary_stage_accounts"] = stages["accounts"]
+    assert stages["agreement"] >= MIN_STAGE_AGREEMENT, stages["disagreements"]
 
 
 def test_renewal_risk_ranks_real_churn(built_warehouse, ground_truth):
-    by_company = {a["hubspot_company_id"]: a for a in ground_truth["accounts"]}
-    churned, renewed = [], []
-    for cid, risk, end in query(
-        built_warehouse, "select company_id, risk_score, contract_end_date from marts.fct_renewals"
-    ):
-        account = by_company.get(cid)
-        outcome = (
-            next((r["outcome"] for r in account["renewals"] if date.fromisoformat(r["contract_end"]) == end), None)
-            if account
-            else None
-        )
-        if outcome is None:
-            continue
-        (churned if outcome == "churned" else renewed).append(risk)
-    assert churned and renewed, "the test world needs both churned and renewed upcoming renewals"
-    auc = sum((c > r) + 0.5 * (c == r) for c in churned for r in renewed) / (len(churned) * len(renewed))
-    MEASURED["renewal_risk_auc"] = round(auc, 3)
-    MEASURED["renewal_outcomes"] = {"churned": len(churned), "renewed": len(renewed)}
-    assert auc >= MIN_RENEWAL_AUC
+    with psycopg.connect(built_warehouse) as conn:
+        risk = accuracy.renewal_auc(conn, ground_truth)
+    assert risk["churned"] and risk["renewed"], "the test world needs both churned and renewed upcoming renewals"
+    MEASURED["renewal_risk_auc"] = risk["auc"]
+    MEASURED["renewal_outcomes"] = {"churned": risk["churned"], "renewed": risk["renewed"]}
+    assert risk["auc"] >= MIN_RENEWAL_AUC
 
 
 def test_revenue_retention_close_to_ground_truth(built_warehouse, ground_truth):
-    month = TEST_AS_OF.replace(day=1)
-    start = date(month.year - 1, month.month, 1)
-    grr, nrr = query(
-        built_warehouse,
-        """select gross_revenue_retention, net_revenue_retention from marts.fct_revenue_retention
-           where month_start = %s and segment = 'all' and cohort_year = 'all'""",
-        (month,),
-    )[0]
-    base = churn = contraction = expansion = 0.0
-    for account in ground_truth["accounts"]:
-        before, after = arr_at(account, start), arr_at(account, month)
-        if before <= 0:
-            continue
-        base += before
-        if after == 0:
-            churn += before
-        elif after < before:
-            contraction += before - after
-        else:
-            expansion += after - before
-    truth_grr = min(1.0, (base - churn - contraction) / base)
-    truth_nrr = (base - churn - contraction + expansion) / base
-    MEASURED["grr"] = {"warehouse": float(grr), "ground_truth": round(truth_grr, 4)}
-    MEASURED["nrr"] = {"warehouse": float(nrr), "ground_truth": round(truth_nrr, 4)}
-    assert abs(float(grr) - truth_grr) <= MAX_RETENTION_GAP
-    assert abs(float(nrr) - truth_nrr) <= MAX_RETENTION_GAP
+    with psycopg.connect(built_warehouse) as conn:
+        ret = accuracy.retention(conn, ground_truth, TEST_AS_OF)
+    mine, truth = ret["warehouse"], ret["truth"]
+    MEASURED["grr"] = {"warehouse": mine["grr"], "ground_truth": truth["grr"]}
+    MEASURED["nrr"] = {"warehouse": mine["nrr"], "ground_truth": truth["nrr"]}
+    assert abs(mine["grr"] - truth["grr"]) <= MAX_RETENTION_GAP
+    assert abs(mine["nrr"] - truth["nrr"]) <= MAX_RETENTION_GAP
 
 
 def test_incremental_run_after_one_more_day_matches_full_refresh(built_warehouse, dbt_apis, dbt_target):
