@@ -66,7 +66,9 @@ demo: $(MANIFEST)  ## run the whole pipeline once: simulated APIs, embedded Post
 	    || { tail -60 .local/demo-$$dag.log; echo "DAG $$dag failed: full log in .local/demo-$$dag.log"; exit 1; }; \
 	  echo "== DAG $$dag succeeded in $$(( $$(date +%s) - start ))s (log: .local/demo-$$dag.log)"; \
 	done; \
-	$(PY) -m connectors report
+	$(PY) -m connectors report; \
+	echo "accuracy against the simulated ground truth"; \
+	$(PY) -m simulator accuracy --world "$(WORLD)" --warehouse "$$WAREHOUSE_URL" --as-of "$$(date -u +%F)"
 
 lint: $(STAMP)  ## ruff (with Airflow's AIR rules) on the Python, sqlfluff on the dbt models
 	$(VENV)/bin/ruff check .
