@@ -103,16 +103,18 @@ def main(argv: list[str] | None = None) -> int:
 
         return print_report()
     if args.command == "sync":
-        from connectors.sources import STREAMS, config_from_env
+        # The DAGs' rule: an Airflow Connection (e.g. AIRFLOW_CONN_STRIPE_API, as printed by
+        # `simulator-connections`) when defined, else STRIPE_API_KEY and friends.
+        from connectors.runtime import source_config, warehouse_url
+        from connectors.sources import STREAMS
         from connectors.sync import StreamSyncError, run_stream
-        from connectors.warehouse import resolve_warehouse_url
 
         if args.stream and not args.source:
             parser.error("--stream needs --source")
-        url = resolve_warehouse_url()
+        url = warehouse_url()
         failed = 0
         for source in [args.source] if args.source else sorted(STREAMS):
-            cfg = config_from_env(source)
+            cfg = source_config(source)
             for name in [args.stream] if args.stream else list(STREAMS[source]):
                 try:
                     r = run_stream(url, cfg, name, args.full_refresh)
