@@ -54,6 +54,15 @@ class Plan:
     def change_share(self) -> float:
         return len(self.changes) / self.mart_rows if self.mart_rows else 0.0
 
+    def material(self, points: float) -> list[Change]:
+        """Changes a reviewer would call real: any category, flag or text, a value set or
+        cleared, or a number moving by ``points`` or more. A score drifting by a point is sent
+        like any change, but a day of drift is not what the guardrail is there to stop."""
+        return [c for c in self.changes if _is_material(c, points)]
+
+    def material_share(self, points: float) -> float:
+        return len(self.material(points)) / self.mart_rows if self.mart_rows else 0.0
+
     def sample(self, n: int) -> list[dict]:
         """Up to ``n`` changes as ``{id, changes: {property: [before, after]}}``: what a reviewer reads."""
         out = []
@@ -62,6 +71,26 @@ class Plan:
             diff = {k: [before.get(k), v] for k, v in c.properties.items() if before.get(k) != v}
             out.append({"id": c.id, "changes": diff})
         return out
+
+
+def _is_material(change: Change, points: float) -> bool:
+    if change.previous is None:
+        return True
+    # Rendered values back under their column names, for the change keys.
+    before_row = {p.column: change.previous.get(p.name) or None for p in PROPERTIES}
+    after_row = {p.column: change.properties.get(p.name) or None for p in PROPERTIES}
+    for p in PROPERTIES:
+        if p.change_key is not None:  # judged by what it means: score date never, renewal date when moved
+            if p.change_key(before_row) != p.change_key(after_row):
+                return True
+            continue
+        before, after = change.previous.get(p.name, ""), change.properties.get(p.name, "")
+        if before == after:
+            continue
+        if p.type == "number" and before and after and abs(float(after) - float(before)) < points:
+            continue
+        return True
+    return False
 
 
 def fingerprint(row: dict, properties: dict[str, str]) -> str:

@@ -124,6 +124,8 @@ def _renewal_date(row: dict) -> str | None:
     if row.get("score_date") is None or row.get("days_to_renewal") is None:
         return None
     day = row["score_date"].date() if isinstance(row["score_date"], datetime) else row["score_date"]
+    if isinstance(day, str):  # a rendered value (diff compares what was sent with what would be)
+        day = date.fromisoformat(day)
     return (day + timedelta(days=int(row["days_to_renewal"]))).isoformat()
 
 

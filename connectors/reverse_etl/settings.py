@@ -2,7 +2,8 @@
 
 | setting | env | default |
 |---|---|---|
-| max_change_share | ``REVERSE_ETL_MAX_CHANGE_SHARE`` | 0.5: abort when more than half the companies would change |
+| max_change_share | ``REVERSE_ETL_MAX_CHANGE_SHARE`` | 0.5: abort when over half the companies change materially |
+| material_points | ``REVERSE_ETL_MATERIAL_POINTS`` | 5: a smaller move of a number is sent, but is not material |
 | batch_size | ``REVERSE_ETL_BATCH_SIZE`` | 100 (HubSpot's batch maximum; larger values are refused) |
 | required_layers | ``REVERSE_ETL_REQUIRED_LAYERS`` | every layer with a suite (raw, staging, intermediate, marts) |
 | fresh_layers | ``REVERSE_ETL_FRESH_LAYERS`` | marts when its suite exists, else none |
@@ -48,6 +49,9 @@ class Settings:
     dry_run: bool = False
     force: bool = False
     max_change_share: float = 0.5
+    # Health scores drift a point or two on most accounts every day (rolling usage windows):
+    # sent, but only a category change or a move of this many points counts toward the guardrail.
+    material_points: float = 5.0
     batch_size: int = HUBSPOT_BATCH_MAX
     required_layers: tuple[str, ...] = field(default_factory=_default_required)
     fresh_layers: tuple[str, ...] = field(default_factory=_default_fresh)
@@ -56,6 +60,8 @@ class Settings:
     def __post_init__(self) -> None:
         if not 0 <= self.max_change_share <= 1:
             raise ValueError(f"max_change_share must be between 0 and 1, got {self.max_change_share}")
+        if self.material_points < 0:
+            raise ValueError(f"material_points must be >= 0, got {self.material_points}")
         if not 1 <= self.batch_size <= HUBSPOT_BATCH_MAX:
             raise ValueError(
                 f"batch_size must be 1..{HUBSPOT_BATCH_MAX} (HubSpot's batch limit), got {self.batch_size}"
@@ -71,6 +77,8 @@ class Settings:
         values: dict = {}
         if env.get("REVERSE_ETL_MAX_CHANGE_SHARE"):
             values["max_change_share"] = float(env["REVERSE_ETL_MAX_CHANGE_SHARE"])
+        if env.get("REVERSE_ETL_MATERIAL_POINTS"):
+            values["material_points"] = float(env["REVERSE_ETL_MATERIAL_POINTS"])
         if env.get("REVERSE_ETL_BATCH_SIZE"):
             values["batch_size"] = int(env["REVERSE_ETL_BATCH_SIZE"])
         if env.get("REVERSE_ETL_SAMPLE_SIZE"):

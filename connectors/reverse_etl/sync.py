@@ -64,6 +64,7 @@ def run(warehouse_url: str, client: HttpClient, settings: Settings) -> dict:
                 "mart_rows": diff.mart_rows,
                 "changed": len(diff.changes),
                 "change_share": round(diff.change_share, 4),
+                "material_change_share": round(diff.material_share(settings.material_points), 4),
                 "rejected": len(diff.rejected),
                 "first_sync": diff.first_sync,
             }
@@ -128,11 +129,14 @@ def _rejected(r: dict) -> dict:
 
 
 def _too_many(diff: Plan, settings: Settings) -> str | None:
-    if diff.first_sync or diff.change_share <= settings.max_change_share:
+    points = settings.material_points
+    share = diff.material_share(points)
+    if diff.first_sync or share <= settings.max_change_share:
         return None
     return (
-        f"{len(diff.changes)} of {diff.mart_rows} companies ({diff.change_share:.0%}) would change, more than "
-        f"the {settings.max_change_share:.0%} limit (REVERSE_ETL_MAX_CHANGE_SHARE): check the mart, then rerun "
+        f"{len(diff.material(points))} of {diff.mart_rows} companies ({share:.0%}) would change materially "
+        f"(a category, or a number by {points:g}+, REVERSE_ETL_MATERIAL_POINTS), more than the "
+        f"{settings.max_change_share:.0%} limit (REVERSE_ETL_MAX_CHANGE_SHARE): check the mart, then rerun "
         "with --force"
     )
 

@@ -55,6 +55,12 @@ def test_guardrail_trips_on_a_mass_change_and_force_passes(sim, client, company_
     publish(fresh_warehouse_url, mart_rows(company_ids))
     loose = run(fresh_warehouse_url, client, replace(settings, max_change_share=0.8))
     assert loose["sent"] == len(most)
+    # Every health score drifting a point (a normal day) is sent, and is not a mass change.
+    drift = [{**r, "health_score": str(max(0.0, float(r["health_score"]) - 1))} for r in mart_rows(company_ids)]
+    publish(fresh_warehouse_url, drift)
+    daily = run(fresh_warehouse_url, client, settings)
+    assert (daily["status"], daily["material_change_share"]) == ("succeeded", 0)
+    assert daily["sent"] == sum(float(r["health_score"]) > 0 for r in mart_rows(company_ids))
 
 
 def test_first_sync_over_existing_values_needs_force(sim, client, company_ids, settings, fresh_warehouse_url):

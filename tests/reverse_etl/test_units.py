@@ -117,3 +117,30 @@ def test_every_mapped_column_is_in_the_marts_contract():
             if prop.options and isinstance(test, dict) and "accepted_values" in test:
                 allowed = set(test["accepted_values"]["arguments"]["values"])
                 assert allowed <= set(prop.options), (prop.column, allowed - set(prop.options))
+
+
+def test_score_drift_is_sent_but_only_material_changes_count_for_the_guardrail():
+    rows = [mart_row(f"c{i}", i) for i in range(20)]
+    state = {c.id: (c.fingerprint, c.properties) for c in plan(rows, {}).changes}
+
+    def drift(row: dict, points: float) -> dict:
+        score = float(row["health_score"])
+        return {**row, "health_score": str(score + points if score + points <= 100 else score - points)}
+
+    # A day of drift: every score moves 2 points. All are sent; none is material.
+    drifted = plan([drift(r, 2) for r in rows], state)
+    assert len(drifted.changes) == len(rows)
+    assert drifted.material(5) == [] and drifted.material_share(5) == 0
+    # Everything counts when the threshold is 0 (the guardrail on every change).
+    assert drifted.material_share(0) == 1
+    # A move of 5+ points, a category, or a cleared value is material.
+    moved = plan([drift(rows[0], 6), {**rows[1], "adoption_tier": "dormant"}, {**rows[2], "health_score": None}], state)
+    assert [c.id for c in moved.material(5)] == ["c0", "c1", "c2"]
+    # A day closer to renewal alone is not even a change; a new renewal date is material.
+    later = {**rows[3], "days_to_renewal": rows[3]["days_to_renewal"] + 365}
+    assert [c.id for c in plan([later], state).material(5)] == ["c3"]
+    # Drift sent a week after the last sync: days to renewal moved by 7 with its score date, which
+    # is the same renewal date, so still not material.
+    week = drift({**rows[4], "score_date": rows[4]["score_date"] + timedelta(days=7)}, 2)
+    week["days_to_renewal"] -= 7
+    assert len(plan([week], state).changes) == 1 and plan([week], state).material(5) == []
