@@ -16,7 +16,6 @@ from connectors.catalog import STREAM_NAMES
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
-WAREHOUSE_CONN_ID = "postsale_warehouse"
 
 # The day the daily marts are computed for: the run's logical date, or, for a run an Asset
 # event triggered (which has none), the moment it was due to run.
@@ -57,9 +56,11 @@ def dbt_task_group(group_id: str, select: list[str], exclude: list[str] | None =
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 
+    from connectors.runtime import warehouse_conn_id
+
     if not MANIFEST.exists():
         raise FileNotFoundError(f"{MANIFEST} is missing: run `make manifest` (dbt parse) first")
-    conn = f"conn.{WAREHOUSE_CONN_ID}"
+    conn = f"conn.{warehouse_conn_id('transformer')}"
     # dbt's profiles.yml reads the warehouse from the environment; fill it from the Airflow
     # Connection at run time (templated), so no credential is rendered into the DAG.
     fields = {

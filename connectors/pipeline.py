@@ -8,7 +8,7 @@ from connectors import runtime
 def extract_load(source: str, stream: str, full_refresh: bool = False) -> dict:
     from connectors.sync import run_stream
 
-    res = run_stream(runtime.warehouse_url(), runtime.source_config(source), stream, full_refresh)
+    res = run_stream(runtime.warehouse_url("loader"), runtime.source_config(source), stream, full_refresh)
     return {
         "stream": f"{source}.{stream}",
         "records": res.records,
@@ -24,7 +24,7 @@ def validate(layer: str) -> dict:
     Data Docs are rebuilt once at the end of the DAG, not per layer (it costs 5–15 s each)."""
     from expectations.runner import raise_on_failure, validate_layer
 
-    outcome = validate_layer(layer, runtime.warehouse_url(), build_docs=False)
+    outcome = validate_layer(layer, runtime.warehouse_url("transformer"), build_docs=False)
     raise_on_failure(outcome)
     return {
         "layer": layer,
@@ -38,7 +38,7 @@ def dbt_seed() -> dict:
     """Load every seed and run the seeds' tests (``dbt build`` of the seeds only)."""
     from connectors.transform import run_dbt
 
-    nodes = run_dbt(["build", "--select", "resource_type:seed"], runtime.warehouse_url())
+    nodes = run_dbt(["build", "--select", "resource_type:seed"], runtime.warehouse_url("transformer"))
     return {"nodes": len(nodes), "seconds": round(sum(n["seconds"] or 0 for n in nodes), 2)}
 
 
@@ -51,4 +51,4 @@ def data_docs() -> str:
 def summary() -> str:
     from connectors.report import render_report
 
-    return render_report(runtime.warehouse_url())
+    return render_report(runtime.warehouse_url("transformer"))

@@ -17,6 +17,20 @@ log = logging.getLogger(__name__)
 
 WAREHOUSE_CONN_ID = "postsale_warehouse"
 SOURCE_CONN_IDS = {"stripe": "stripe_api", "hubspot": "hubspot_api", "mixpanel": "mixpanel_api"}
+# Which warehouse Connection each component uses: the connectors write raw as ``loader``; dbt,
+# the validation gates and the CRM sync work as ``transformer``. A deployment with a role per
+# component points these at its least-privilege Connections (docker-compose.yml does); by
+# default both are ``postsale_warehouse``.
+COMPONENT_CONN_ENV = {"loader": "POSTSALE_LOADER_CONN_ID", "transformer": "POSTSALE_TRANSFORMER_CONN_ID"}
+
+
+def warehouse_conn_id(component: str | None = None) -> str:
+    """The Connection id ``component`` ("loader" or "transformer") reads the warehouse from."""
+    import os
+
+    if component is None:
+        return WAREHOUSE_CONN_ID
+    return os.environ.get(COMPONENT_CONN_ENV[component]) or WAREHOUSE_CONN_ID
 
 
 def _airflow_connection(conn_id: str):
@@ -31,8 +45,8 @@ def _airflow_connection(conn_id: str):
         return None
 
 
-def warehouse_url() -> str:
-    conn = _airflow_connection(WAREHOUSE_CONN_ID)
+def warehouse_url(component: str | None = None) -> str:
+    conn = _airflow_connection(warehouse_conn_id(component))
     if conn is not None and conn.host:
         auth = conn.login or "postgres"
         if conn.password:

@@ -45,3 +45,24 @@ def test_every_task_has_retries_owner_and_timeout(dagbag):
             assert t.retries is not None and t.owner and t.owner != "airflow", f"{dag.dag_id}.{t.task_id}"
             assert t.execution_timeout is not None, f"{dag.dag_id}.{t.task_id} has no execution_timeout"
             assert t.on_failure_callback, f"{dag.dag_id}.{t.task_id} raises no alert on failure"
+
+
+def test_each_component_reads_its_own_warehouse_connection(monkeypatch):
+    """Connectors as loader, dbt and the rest as transformer, when a deployment names them."""
+    from airflow.sdk import DAG
+
+    from connectors import runtime
+    from connectors.orchestration import dbt_task_group
+
+    monkeypatch.setenv("AIRFLOW_CONN_POSTSALE_WAREHOUSE", "postgresql://owner:o@db:5432/wh")
+    monkeypatch.setenv("AIRFLOW_CONN_POSTSALE_WAREHOUSE_LOADER", "postgresql://loader:l@db:5432/wh")
+    assert runtime.warehouse_url("loader") == "postgresql://owner:o@db:5432/wh"  # not named: the default
+    monkeypatch.setenv("POSTSALE_LOADER_CONN_ID", "postsale_warehouse_loader")
+    monkeypatch.setenv("POSTSALE_TRANSFORMER_CONN_ID", "postsale_warehouse_transformer")
+    assert runtime.warehouse_url("loader") == "postgresql://loader:l@db:5432/wh"
+    assert runtime.warehouse_conn_id("transformer") == "postsale_warehouse_transformer"
+
+    with DAG("component_roles_probe", schedule=None):
+        group = dbt_task_group("probe", select=["path:models/staging"])
+    env = next(iter(group.children.values())).env
+    assert env["WAREHOUSE_USER"] == "{{ conn.postsale_warehouse_transformer.login }}"

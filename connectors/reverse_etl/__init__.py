@@ -18,4 +18,4 @@ def sync_hubspot(dry_run: bool = False, force: bool = False, **settings) -> dict
     from connectors.sources import build_client
 
     cfg = Settings.from_env(dry_run=dry_run, force=force, **settings)
-    return run(runtime.warehouse_url(), build_client(runtime.source_config("hubspot")), cfg)
+    return run(runtime.warehouse_url("transformer"), build_client(runtime.source_config("hubspot")), cfg)

@@ -256,6 +256,11 @@ def test_warehouse_connections_use_the_component_roles(services):
         ("AIRFLOW_CONN_POSTSALE_WAREHOUSE_TRANSFORMER", env["WAREHOUSE_TRANSFORMER_USER"]),
     ]:
         assert re.fullmatch(rf"postgresql://{role}:[^@]+@postgres:5432/{env['WAREHOUSE_DB_NAME']}", conns[conn])
+    # Every Airflow service (the DAG processor renders dbt's profile environment) names them.
+    for name, svc in _airflow_services(services).items():
+        svc_env = cf.environment(svc)
+        assert svc_env["POSTSALE_LOADER_CONN_ID"] == "postsale_warehouse_loader", name
+        assert svc_env["POSTSALE_TRANSFORMER_CONN_ID"] == "postsale_warehouse_transformer", name
     # The Airflow metadata lives in its own database, not in the warehouse.
     assert cf.environment(services["airflow-scheduler"])["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith(
         "/" + env["AIRFLOW_DB_NAME"]
