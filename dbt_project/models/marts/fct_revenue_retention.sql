@@ -1,7 +1,10 @@
 -- Gross and net revenue retention by month, segment and cohort (and 'all' roll-ups): the
 -- customers with ARR at the start of the window (retention_window_months before the
--- month) compared with their ARR at the month. GRR = (start − churn − contraction) / start,
--- capped at grr_cap; NRR = (start − churn − contraction + expansion) / start.
+-- month) compared with their ARR at the month. ARR is read on the first day of both months
+-- (the movement's opening MRR x 12): the month of as_of_date is not over, so its closing
+-- MRR is partial, and one point in time keeps both ends of the window alike.
+-- GRR = (start − churn − contraction) / start, capped at grr_cap;
+-- NRR = (start − churn − contraction + expansion) / start.
 with
 
 movements as (
@@ -34,14 +37,14 @@ pairs as (
         start_month.customer_id,
         start_month.segment,
         start_month.cohort_year,
-        12 * start_month.mrr_usd as starting_arr_usd,
-        12 * coalesce(end_month.mrr_usd, 0) as ending_arr_usd
+        12 * start_month.previous_mrr_usd as starting_arr_usd,
+        12 * coalesce(end_month.previous_mrr_usd, 0) as ending_arr_usd
     from months
     inner join movements as start_month
         on
             start_month.month_start
             = (months.month_start - interval '{{ var("retention_window_months") }} months')::date
-            and start_month.mrr_usd > 0
+            and start_month.previous_mrr_usd > 0
     left join movements as end_month
         on start_month.customer_id = end_month.customer_id and months.month_start = end_month.month_start
 
