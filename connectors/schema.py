@@ -80,17 +80,27 @@ alter table {current} alter column _loaded_at set default clock_timestamp();
 """
 
 
+# "create ... if not exists" is not safe against itself: two sessions creating the same schema
+# or table at once both pass the check and one fails on the catalog's unique index (seen with
+# two Celery workers starting their first syncs together). All raw DDL takes this lock first.
+_DDL_LOCK = "select pg_advisory_xact_lock(hashtext('postsale.raw.ddl'))"
+
+
 def ensure_meta_tables(conn: Connection) -> None:
-    conn.execute(_META_DDL)
+    with conn.transaction():
+        conn.execute(_DDL_LOCK)
+        conn.execute(_META_DDL)
 
 
 def ensure_stream_tables(conn: Connection, table: str, write_mode: str = "merge") -> None:
     """``raw.<table>`` keeps the latest row per key; merge streams also keep every load in ``__loads``."""
-    conn.execute(sql.SQL(_CURRENT_DDL).format(current=sql.Identifier(RAW_SCHEMA, table)))
-    if write_mode == "merge":
-        conn.execute(
-            sql.SQL(_MERGE_STREAM_DDL).format(
-                loads=sql.Identifier(RAW_SCHEMA, f"{table}__loads"),
-                loads_idx=sql.Identifier(f"{table}__loads_sync_idx"),
+    with conn.transaction():
+        conn.execute(_DDL_LOCK)
+        conn.execute(sql.SQL(_CURRENT_DDL).format(current=sql.Identifier(RAW_SCHEMA, table)))
+        if write_mode == "merge":
+            conn.execute(
+                sql.SQL(_MERGE_STREAM_DDL).format(
+                    loads=sql.Identifier(RAW_SCHEMA, f"{table}__loads"),
+                    loads_idx=sql.Identifier(f"{table}__loads_sync_idx"),
+                )
             )
-        )
