@@ -13,9 +13,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from simulator.world.catalog import PLAN_TIERS
 from simulator.world.stages import primary_timeline
 from simulator.world.store import dumps
-from simulator.world.story import AccountStory, arr_of
+from simulator.world.story import AccountStory
+
+
+def billed_arr(seats: int, plan: str, interval: str) -> float:
+    """ARR as Stripe bills it: 12 × the monthly price on monthly plans, the yearly price on yearly
+    ones (the monthly price is dearer per year, so the list ARR of the deal would overstate it)."""
+    tier = PLAN_TIERS[plan]
+    return seats * (12 * tier.monthly_unit_cents if interval == "month" else tier.yearly_unit_cents) / 100
 
 
 class TruthWriter:
@@ -59,9 +67,11 @@ class TruthWriter:
                             "reason": c.reason,
                             "seats": c.seats,
                             "plan": c.plan,
-                            "arr": arr_of(c.seats, c.plan),
+                            "arr": billed_arr(c.seats, c.plan, s.billing_interval),
                         }
                         for c in s.seat_changes
+                        # Changes planned past the churn never reach billing.
+                        if s.churn_date is None or c.on < s.churn_date
                     ]
                     + (
                         [{"date": iso(s.churn_date), "reason": "churn", "seats": 0, "plan": None, "arr": 0.0}]

@@ -99,6 +99,8 @@ def test_arr_changes_support_grr_nrr(world_dir):
         assert arr[0] > 0
         if a["churn_date"]:
             assert a["arr_changes"][-1]["reason"] == "churn" and arr[-1] == 0
+            # Nothing is billed after the churn: no change planned past it shows.
+            assert all(c["date"] < a["churn_date"] for c in a["arr_changes"][:-1])
         for rn in a["renewals"]:
             assert rn["outcome"] in ("renewed", "expanded", "contracted", "churned")
 
