@@ -34,6 +34,8 @@ def test_dag_run_spreads_over_two_workers_and_leaves_nothing_behind(warehouse_ad
     # The script's own lines (stdout) say where it failed; stderr starts with the reason.
     assert run.returncode == 0, run.stdout[-3000:] + "\n" + run.stderr[:3000]
     tag = re.search(r"run (scaleout_[0-9a-f]{8}):", out).group(1)
+    # `make scale-out` runs this with -s: show the report (tasks per worker, wall and task time).
+    print("\n".join(line for line in run.stdout.splitlines() if not line.startswith("[")))
 
     # The report: every task succeeded, each on the worker whose Celery log holds its task id.
     rows = re.findall(r"^(\S+)\s+success\s+(worker-[ab])\s+[\d.]+\s+(worker-[ab])$", out, re.M)
