@@ -9,6 +9,7 @@ server, ``STRIPE_API_BASE`` / ``STRIPE_API_KEY``).
 from __future__ import annotations
 
 import logging
+import os
 
 from connectors.sources import SourceConfig, config_from_env
 from connectors.warehouse import resolve_warehouse_url
@@ -26,8 +27,6 @@ COMPONENT_CONN_ENV = {"loader": "POSTSALE_LOADER_CONN_ID", "transformer": "POSTS
 
 def warehouse_conn_id(component: str | None = None) -> str:
     """The Connection id ``component`` ("loader" or "transformer") reads the warehouse from."""
-    import os
-
     if component is None:
         return WAREHOUSE_CONN_ID
     return os.environ.get(COMPONENT_CONN_ENV[component]) or WAREHOUSE_CONN_ID
