@@ -134,7 +134,7 @@ def _too_many(diff: Plan, settings: Settings) -> str | None:
     if diff.first_sync or share <= settings.max_change_share:
         return None
     return (
-        f"{len(diff.material(points))} of {diff.mart_rows} companies ({share:.0%}) would change materially "
+        f"{round(share * diff.mart_rows)} of {diff.mart_rows} companies ({share:.0%}) would change materially "
         f"(a category, or a number by {points:g}+, REVERSE_ETL_MATERIAL_POINTS), more than the "
         f"{settings.max_change_share:.0%} limit (REVERSE_ETL_MAX_CHANGE_SHARE): check the mart, then rerun "
         "with --force"
