@@ -72,6 +72,9 @@ def dbt_task_group(group_id: str, select: list[str], exclude: list[str] | None =
     }
     env = {var: "{{ " + f"{conn}.{attr}" + " }}" for var, attr in fields.items()}
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
+    # Unit tests check the SQL, not the data: they run in CI (`make test`), not in every daily
+    # build. They also need an incremental model's table to exist already (`input: this`).
+    env["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
     return DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(dbt_project_path=DBT_PROJECT_DIR, manifest_path=MANIFEST),

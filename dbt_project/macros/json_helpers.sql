@@ -7,11 +7,3 @@
 {% macro epoch_to_ts(expr) -%}
     to_timestamp(nullif({{ expr }}, '')::double precision)
 {%- endmacro %}
-
-{% macro as_of_date() -%}
-    '{{ var("as_of_date") }}'::date
-{%- endmacro %}
-
-{% macro history_start_date() -%}
-    ('{{ var("as_of_date") }}'::date - {{ var("daily_history_days") }} + 1)
-{%- endmacro %}

@@ -1,3 +1,5 @@
+{{ config(**daily_incremental_config('padded_history_start_date')) }}
+{%- set build_start = daily_build_start(padded_history_start_date()) %}
 -- Account usage per day, from the history window start minus the lookback padding (health
 -- needs 30 days before the window for its 30-day change): purchased seats, DAU/WAU/MAU and
 -- their ratios to seats, account feature depth (features used in 30 days over the features
@@ -8,7 +10,7 @@ with
 user_days as (
 
     select * from {{ ref('int_user_days_spined') }}
-    where company_id is not null
+    where company_id is not null and date_day >= {{ build_start }}
 
 ),
 
@@ -85,7 +87,7 @@ measured as (
             account_days.company_id = monthly_seats.company_id
             and date_trunc('month', account_days.date_day)::date = monthly_seats.month_start
     where
-        account_days.date_day >= {{ history_start_date() }} - {{ var('lookback_padding_days') }}
+        account_days.date_day >= {{ build_start }}
         and account_days.date_day < coalesce(accounts.churned_on, 'infinity'::date)
 
 ),

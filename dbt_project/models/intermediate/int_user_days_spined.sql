@@ -1,8 +1,14 @@
-{{ config(pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'") }}
+{{ config(
+    pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'",
+    **daily_incremental_config('padded_history_start_date')
+) }}
+{#- Rolling counts look back 56 days and the feature mask 30: the padding covers both. #}
+{%- set read_start = daily_read_start(padded_history_start_date(), var('lookback_padding_days')) %}
 -- One row per product user and day, from the history window start minus a lookback padding
 -- to as_of_date: activity that day and rolling activity (7/14/28 days, previous 28 days),
 -- features used in the last 30 days as a bit mask over seed `feature_catalog`, and the
--- user's first and last active day so far.
+-- user's first and last active day so far. Incremental: a run rebuilds the days since the last
+-- run (macros/daily_incremental.sql).
 with
 
 profiles as (
@@ -106,7 +112,7 @@ activity_bounds as (
         user_id,
         min(activity_date) as first_active_on,
         max(activity_date) filter (
-            where activity_date < {{ history_start_date() }} - {{ var('lookback_padding_days') }}
+            where activity_date < {{ read_start }}
         ) as last_active_before_spine
     from user_days
     group by user_id
@@ -124,7 +130,7 @@ day_masks as (
     from user_days
     left join lateral unnest(user_days.features_used) as used (feature_key) on true
     left join feature_bits on used.feature_key = feature_bits.feature_key
-    where user_days.activity_date >= {{ history_start_date() }} - {{ var('lookback_padding_days') }}
+    where user_days.activity_date >= {{ read_start }}
     group by user_days.user_id, user_days.activity_date, user_days.event_count, user_days.login_count
 
 ),
@@ -141,7 +147,7 @@ spine as (
     from users
     left join churned_accounts on users.account_id = churned_accounts.product_account_id
     cross join lateral generate_series(
-        greatest(users.invited_on, {{ history_start_date() }} - {{ var('lookback_padding_days') }}),
+        greatest(users.invited_on, {{ read_start }}),
         least({{ as_of_date() }}, churned_accounts.churned_on - 1),
         interval '1 day'
     ) as date_day
@@ -225,6 +231,7 @@ final as (
     left join resolved on rolling.account_id = resolved.product_account_id
     left join role_masks on rolling.user_role = role_masks.role
     left join activity_bounds on rolling.user_id = activity_bounds.user_id
+    where rolling.date_day >= {{ daily_build_start(padded_history_start_date()) }}
 
 )
 

@@ -1,3 +1,5 @@
+{{ config(**daily_incremental_config('history_start_date')) }}
+{%- set build_start = daily_build_start(history_start_date()) %}
 -- One row per account and day over the history window: health score 0–100, its component
 -- scores, how many components had data (a component without data is excluded and the
 -- weights of the others renormalised, never read as zero), band, top drivers (the lowest
@@ -7,6 +9,10 @@ with
 signals as (
 
     select * from {{ ref('int_account_health_signals_daily') }}
+    {% if is_incremental() %}
+        -- The 30-day change needs the 30 days before the first rebuilt day.
+        where date_day >= {{ build_start }} - 30
+    {% endif %}
 
 ),
 
@@ -126,7 +132,7 @@ final as (
         as score_change_30d
     from changes
     left join drivers on changes.company_id = drivers.company_id and changes.date_day = drivers.date_day
-    where changes.date_day >= {{ history_start_date() }}
+    where changes.date_day >= {{ build_start }}
 
 )
 

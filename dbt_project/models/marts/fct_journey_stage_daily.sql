@@ -1,4 +1,7 @@
-{{ config(pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'") }}
+{{ config(
+    pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'",
+    **daily_incremental_config('journey_history_start_date')
+) }}
 -- One row per account and day: a flag for every journey stage the account is in (several
 -- can hold at once) and the primary stage by the precedence in seed `journey_stages`.
 -- Stages change on evidence (CRM milestones, deals, contacts, billing), never on the
@@ -79,7 +82,7 @@ account_days as (
     from accounts
     inner join segment_targets on accounts.segment = segment_targets.segment
     cross join lateral generate_series(
-        greatest(accounts.started_on, {{ as_of_date() }} - {{ var('journey_history_days') }} + 1),
+        greatest(accounts.started_on, {{ daily_build_start(journey_history_start_date()) }}),
         least({{ as_of_date() }}, coalesce(accounts.churned_on - 1, {{ as_of_date() }})),
         interval '1 day'
     ) as date_day

@@ -1,14 +1,36 @@
-{{ config(pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'") }}
+{{ config(
+    pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'",
+    **daily_incremental_config('history_start_date')
+) }}
+{%- set build_start = daily_build_start(history_start_date()) %}
 -- One row per product user and day over the history window ending at as_of_date:
 -- behavioural tier, maturity, feature depth against the role target, and the progression
--- milestones reached so far.
+-- milestones reached so far. Incremental (macros/daily_incremental.sql): a run reads only the
+-- rebuilt days and carries the milestones reached before them from the day before.
 with
 
 user_days as (
 
     select * from {{ ref('int_user_days_spined') }}
+    {% if is_incremental() %}
+        where date_day >= {{ build_start }}
+    {% endif %}
 
 ),
+{% if is_incremental() %}
+
+reached_before as (
+
+    select
+        user_id,
+        reached_regular_use,
+        reached_habit,
+        reached_advanced
+    from {{ this }}
+    where date_day = {{ build_start }} - 1
+
+),
+{% endif %}
 
 role_targets as (
 
@@ -71,10 +93,16 @@ milestones as (
         tiered.*,
         tiered.first_active_on is not null
         and tiered.first_active_on <= tiered.invited_on + 7 as reached_week1_activation,
-        bool_or(tiered.is_regular_use) over to_date as reached_regular_use,
-        bool_or(tiered.is_habit) over to_date as reached_habit,
-        bool_or(tiered.is_advanced) over to_date as reached_advanced
+        {%- for milestone in ['regular_use', 'habit', 'advanced'] %}
+            -- A day whose depth is unknown (no role-relevant features) reaches nothing.
+            coalesce(bool_or(tiered.is_{{ milestone }}) over to_date, false)
+            {%- if is_incremental() %} or coalesce(reached_before.reached_{{ milestone }}, false){% endif %}
+            as reached_{{ milestone }}{{ "," if not loop.last }}
+        {%- endfor %}
     from tiered
+    {%- if is_incremental() %}
+        left join reached_before on tiered.user_id = reached_before.user_id
+    {%- endif %}
     window
         to_date as (
             partition by tiered.user_id
@@ -115,7 +143,7 @@ final as (
         milestones.reached_advanced
     from milestones
     left join role_targets on milestones.user_role = role_targets.role
-    where milestones.date_day >= {{ history_start_date() }}
+    where milestones.date_day >= {{ build_start }}
 
 )
 
