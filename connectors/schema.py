@@ -104,3 +104,11 @@ def ensure_stream_tables(conn: Connection, table: str, write_mode: str = "merge"
                     loads_idx=sql.Identifier(f"{table}__loads_sync_idx"),
                 )
             )
+        else:
+            # Append-only streams (events) are the big ones: dbt's incremental models read only
+            # the days since their last run, by the connector's cursor (the event time).
+            conn.execute(
+                sql.SQL("create index if not exists {} on {} (_cursor)").format(
+                    sql.Identifier(f"{table}_cursor_idx"), sql.Identifier(RAW_SCHEMA, table)
+                )
+            )

@@ -32,6 +32,12 @@ from connectors.warehouse import PROJECT_ROOT, WarehouseParams, admin_url
 log = logging.getLogger("connectors.benchmarks")
 
 LAYERS = ("staging", "intermediate", "marts")
+# What each layer's build selects (snapshots build with the marts, as in postsale_transform).
+LAYER_SELECT = {
+    "staging": ["path:models/staging"],
+    "intermediate": ["path:models/intermediate"],
+    "marts": ["path:models/marts", "path:snapshots"],
+}
 
 
 @dataclass
@@ -236,24 +242,18 @@ class Bench:
                 self._memory_double(common, settings, extract)
 
             self.stage("validate.raw", "validate", {**common, "layers": ["raw"]}, required=False)
-            # Parse once first: every dbt stage then partial-parses from the same target directory,
-            # so no build pays a full parse the others do not.
-            self.stage("dbt.parse", "dbt", {**common, "args": ["parse"]})
-            self.stage("dbt.full_refresh", "dbt", {**common, "args": ["build", "--full-refresh"]})
-            for layer in LAYERS:
-                args = ["build", "--select", f"path:models/{layer}", "--full-refresh"]
-                self.stage(f"dbt.{layer}", "dbt", {**common, "args": args})
-                self.stage(f"validate.{layer}", "validate", {**common, "layers": [layer]}, required=False)
-            self.data["validation"] = report.validation_summary(self.data["stages"])
-            self.save()
+            # The full refresh as of the world's day, then the next day's incremental build, both
+            # as the transform DAG runs them: seeds, then layer by layer, each layer's GX suite
+            # right after its build.
+            self._dbt_layers({**common, "vars": {"as_of_date": str(as_of)}}, "", ["--full-refresh"])
             self.stage("reverse_etl.first", "reverse_etl", common, required=False)
 
             # One more simulated day: re-sync everything incrementally, then dbt and GX again.
             clock = srv.advance(days=1)
             self.data["advanced_to"] = str(clock)
             self.stage("extract.incremental", "extract", {**common, "streams": streams, "full_refresh": False})
-            self.stage("dbt.incremental", "dbt", {**common, "args": ["build"]})
-            self.stage("validate.incremental", "validate", {**common, "layers": ["raw", *LAYERS]}, required=False)
+            self.stage("validate.incremental.raw", "validate", {**common, "layers": ["raw"]}, required=False)
+            self._dbt_layers({**common, "vars": {"as_of_date": str(clock)}}, "incremental.", [])
             self.stage("reverse_etl.incremental", "reverse_etl", common, required=False)
             self.data["dbt"] = report.dbt_summary(self.data["stages"])
             self.data["reverse_etl"] = report.reverse_etl_summary(self.data["stages"])
@@ -261,6 +261,22 @@ class Bench:
 
             if cfg.airflow:
                 self._airflow(srv, settings(cfg.event_days), clock)
+
+    def _dbt_layers(self, common: dict, prefix: str, flags: list[str]) -> None:
+        """Seeds, then each layer's ``dbt build`` followed by its GX suite; stages
+        ``dbt.<prefix><layer>`` and ``validate.<prefix><layer>``. Unit tests are left out, as in
+        the DAG: they check SQL, not data, and run in ``make test``."""
+        build = ["build", "--exclude-resource-type", "unit_test", *flags, "--vars", json.dumps(common["vars"])]
+        # Parse first (new vars mean a full parse): every build then partial-parses from the same
+        # target directory, so no build pays a parse the others do not.
+        self.stage(f"dbt.{prefix}parse", "dbt", {**common, "args": ["parse", "--vars", json.dumps(common["vars"])]})
+        self.stage(f"dbt.{prefix}seed", "dbt", {**common, "args": [*build, "--select", "resource_type:seed"]})
+        for layer, select in LAYER_SELECT.items():
+            self.stage(f"dbt.{prefix}{layer}", "dbt", {**common, "args": [*build, "--select", *select]})
+            self.stage(f"validate.{prefix}{layer}", "validate", {**common, "layers": [layer]}, required=False)
+        self.data["validation"] = report.validation_summary(self.data["stages"])
+        self.data["dbt"] = report.dbt_summary(self.data["stages"])
+        self.save()
 
     def _memory_double(self, common: dict, settings, extract: dict) -> None:
         """The events stream again at twice the window (≈ 2N events) into the scratch database."""

@@ -91,7 +91,7 @@ def test_revenue_retention_close_to_ground_truth(built_warehouse, ground_truth):
     assert abs(mine["nrr"] - truth["nrr"]) <= MAX_RETENTION_GAP
 
 
-# Day-grain models built incrementally (macros/daily_incremental.sql), with their schema.
+# Day-grain models built incrementally (macros/daily_windows.sql), with their schema.
 DAILY_MODELS = {
     "int_user_days_aggregated": "intermediate",
     "int_user_days_spined": "intermediate",
@@ -152,7 +152,7 @@ def test_incremental_run_after_one_more_day_matches_full_refresh(built_warehouse
     for model in DAILY_MODELS:
         assert after_incremental[model][3] > 0, f"{model}: no rows on the rebuilt days"
         assert after_incremental[model][:5] == after_full[model][:5], model
-        for carried_incremental, carried_full in zip(after_incremental[model][5:], after_full[model][5:]):
+        for carried_incremental, carried_full in zip(after_incremental[model][5:], after_full[model][5:], strict=True):
             assert carried_incremental >= carried_full, model
     (days,) = query(built_warehouse, "select max(date_day) from marts.fct_account_health_daily")[0]
     assert days == as_of

@@ -1,4 +1,3 @@
-{{ config(**daily_incremental_config('health_history_start_date')) }}
 -- Health score inputs per account and day, one row per signal (long format) with a 0–100
 -- score, or null when the account has no data for the signal. Covers the history window
 -- plus 30 days, so the mart can report 30-day changes from its first day.

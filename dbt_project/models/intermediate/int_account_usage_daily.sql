@@ -1,4 +1,3 @@
-{{ config(**daily_incremental_config('padded_history_start_date')) }}
 {%- set build_start = daily_build_start(padded_history_start_date()) %}
 -- Account usage per day, from the history window start minus the lookback padding (health
 -- needs 30 days before the window for its 30-day change): purchased seats, DAU/WAU/MAU and

@@ -1,14 +1,11 @@
-{{ config(
-    pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'",
-    **daily_incremental_config('padded_history_start_date')
-) }}
+{{ config(pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'") }}
 {#- Rolling counts look back 56 days and the feature mask 30: the padding covers both. #}
 {%- set read_start = daily_read_start(padded_history_start_date(), var('lookback_padding_days')) %}
 -- One row per product user and day, from the history window start minus a lookback padding
 -- to as_of_date: activity that day and rolling activity (7/14/28 days, previous 28 days),
 -- features used in the last 30 days as a bit mask over seed `feature_catalog`, and the
 -- user's first and last active day so far. Incremental: a run rebuilds the days since the last
--- run (macros/daily_incremental.sql).
+-- run (macros/daily_windows.sql).
 with
 
 profiles as (

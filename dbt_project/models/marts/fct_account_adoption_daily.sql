@@ -1,4 +1,3 @@
-{{ config(**daily_incremental_config('history_start_date')) }}
 -- One row per account and day over the history window ending at as_of_date: active-seat
 -- ratio, DAU/WAU/MAU, feature depth, and the targets of the segment and usage type.
 with

@@ -1,4 +1,3 @@
-{{ config(**daily_incremental_config('history_start_date')) }}
 {%- set build_start = daily_build_start(history_start_date()) %}
 -- One row per account and day over the history window: health score 0–100, its component
 -- scores, how many components had data (a component without data is excluded and the

@@ -1,7 +1,4 @@
-{{ config(
-    pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'",
-    **daily_incremental_config('journey_history_start_date')
-) }}
+{{ config(pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'") }}
 -- One row per account and day: a flag for every journey stage the account is in (several
 -- can hold at once) and the primary stage by the precedence in seed `journey_stages`.
 -- Stages change on evidence (CRM milestones, deals, contacts, billing), never on the

@@ -1,11 +1,8 @@
-{{ config(
-    pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'",
-    **daily_incremental_config('history_start_date')
-) }}
+{{ config(pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'") }}
 {%- set build_start = daily_build_start(history_start_date()) %}
 -- One row per product user and day over the history window ending at as_of_date:
 -- behavioural tier, maturity, feature depth against the role target, and the progression
--- milestones reached so far. Incremental (macros/daily_incremental.sql): a run reads only the
+-- milestones reached so far. Incremental (macros/daily_windows.sql): a run reads only the
 -- rebuilt days and carries the milestones reached before them from the day before.
 with
 
@@ -17,20 +14,29 @@ user_days as (
     {% endif %}
 
 ),
-{% if is_incremental() %}
 
 reached_before as (
 
-    select
-        user_id,
-        reached_regular_use,
-        reached_habit,
-        reached_advanced
-    from {{ this }}
-    where date_day = {{ build_start }} - 1
+    -- Milestones reached before the rebuilt days, from the table's day before them (a full
+    -- build reads every day: none).
+    {% if is_incremental() %}
+        select
+            user_id,
+            reached_regular_use,
+            reached_habit,
+            reached_advanced
+        from {{ this }}
+        where date_day = {{ build_start }} - 1
+    {% else %}
+        select
+            null::text as user_id,
+            false as reached_regular_use,
+            false as reached_habit,
+            false as reached_advanced
+        where false
+    {% endif %}
 
 ),
-{% endif %}
 
 role_targets as (
 
@@ -93,16 +99,15 @@ milestones as (
         tiered.*,
         tiered.first_active_on is not null
         and tiered.first_active_on <= tiered.invited_on + 7 as reached_week1_activation,
-        {%- for milestone in ['regular_use', 'habit', 'advanced'] %}
-            -- A day whose depth is unknown (no role-relevant features) reaches nothing.
-            coalesce(bool_or(tiered.is_{{ milestone }}) over to_date, false)
-            {%- if is_incremental() %} or coalesce(reached_before.reached_{{ milestone }}, false){% endif %}
-            as reached_{{ milestone }}{{ "," if not loop.last }}
-        {%- endfor %}
+        -- A day whose depth is unknown (no role-relevant features) reaches nothing.
+        coalesce(bool_or(tiered.is_regular_use) over to_date, false)
+        or coalesce(reached_before.reached_regular_use, false) as reached_regular_use,
+        coalesce(bool_or(tiered.is_habit) over to_date, false)
+        or coalesce(reached_before.reached_habit, false) as reached_habit,
+        coalesce(bool_or(tiered.is_advanced) over to_date, false)
+        or coalesce(reached_before.reached_advanced, false) as reached_advanced
     from tiered
-    {%- if is_incremental() %}
-        left join reached_before on tiered.user_id = reached_before.user_id
-    {%- endif %}
+    left join reached_before on tiered.user_id = reached_before.user_id
     window
         to_date as (
             partition by tiered.user_id
