@@ -17,6 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--event-days", type=int, default=120, help="Mixpanel export window (120 days of 10k: ≥ 10 M)")
     p.add_argument("--loader-days", type=int, default=7, help="days of events for the loader-vs-\\copy sample")
     p.add_argument("--loader-repeats", type=int, default=2)
+    p.add_argument("--memory-days", type=int, default=15, help="events sync over N and 2N days for peak memory")
     p.add_argument("--out", type=Path, default=PROJECT_ROOT / ".local" / "bench")
     p.add_argument("--no-airflow", action="store_true", help="skip the `airflow dags test` stage")
     p.add_argument("--no-memory-double", action="store_true", help="skip the events sync at 2N")
@@ -33,6 +34,7 @@ def main(args: argparse.Namespace) -> int:
         event_days=args.event_days,
         loader_days=args.loader_days,
         loader_repeats=args.loader_repeats,
+        memory_days=args.memory_days,
         out=args.out,
         airflow=not args.no_airflow,
         memory_double=not args.no_memory_double,

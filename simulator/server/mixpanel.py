@@ -27,6 +27,7 @@ from simulator.server.state import WorldState
 from simulator.world.usage import event_lines_for_day
 
 ENGAGE_PAGE_SIZE = 1000
+ENGAGE_SESSIONS_KEPT = 4
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -67,7 +68,7 @@ class MixpanelApi:
     def __init__(self, state: WorldState):
         self.state = state
         self.limiter = QueryLimiter()
-        self._sessions: dict[str, float] = {}
+        self._sessions: dict[str, list[dict]] = {}
 
     def routes(self) -> list[tuple[str, str, Callable[[Request], Response]]]:
         return [
@@ -164,19 +165,14 @@ class MixpanelApi:
         if page > 0 and session not in self._sessions:
             return _error(400, "Invalid session_id: pages after the first need the session_id of page 0")
         if page == 0:
+            # Like Mixpanel, a session holds the query's result: later pages slice it rather than
+            # re-running the query (re-reading every account per page made a 230k-profile read
+            # quadratic). Only the latest few sessions are kept.
             session = uuid.uuid4().hex
-            self._sessions[session] = time.time()
-        cutoff_day = self.state.clock.toordinal()
-        wanted = params.get("distinct_id")
-        profiles = []
-        with self.state.lock:
-            rows = self.state.conn.execute("SELECT profile FROM usage_accounts ORDER BY idx").fetchall()
-        for (raw,) in rows:
-            prof = json.loads(raw)
-            for u in prof["users"]:
-                if u["invited"] > cutoff_day or (wanted and u["id"] != wanted):
-                    continue
-                profiles.append(_profile(prof, u))
+            self._sessions[session] = self._query_profiles(params.get("distinct_id"))
+            while len(self._sessions) > ENGAGE_SESSIONS_KEPT:
+                self._sessions.pop(next(iter(self._sessions)))
+        profiles = self._sessions[session]
         total = len(profiles)
         chunk = profiles[page * ENGAGE_PAGE_SIZE : (page + 1) * ENGAGE_PAGE_SIZE]
         return Response.json(
@@ -190,6 +186,19 @@ class MixpanelApi:
                 "results": chunk,
             },
         )
+
+    def _query_profiles(self, wanted: str | None) -> list[dict]:
+        cutoff_day = self.state.clock.toordinal()
+        profiles = []
+        with self.state.lock:
+            rows = self.state.conn.execute("SELECT profile FROM usage_accounts ORDER BY idx").fetchall()
+        for (raw,) in rows:
+            prof = json.loads(raw)
+            for u in prof["users"]:
+                if u["invited"] > cutoff_day or (wanted and u["id"] != wanted):
+                    continue
+                profiles.append(_profile(prof, u))
+        return profiles
 
 
 def _event_name(line: str) -> str:

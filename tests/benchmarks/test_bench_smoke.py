@@ -18,7 +18,14 @@ def test_bench_harness_runs_every_stage_on_a_tiny_world(tmp_path, warehouse_admi
     docs = tmp_path / "PERFORMANCE.md"
     docs.write_text(f"# Performance\n\n{report.BEGIN}\nold\n{report.END}\n\nHow to reproduce.\n")
     cfg = BenchConfig(
-        accounts=20, event_days=4, loader_days=2, loader_repeats=1, out=tmp_path, airflow=False, update_docs=docs
+        accounts=20,
+        event_days=4,
+        loader_days=2,
+        loader_repeats=1,
+        memory_days=2,
+        out=tmp_path,
+        airflow=False,
+        update_docs=docs,
     )
     bench = Bench(cfg)
     data = bench.run()
@@ -31,8 +38,11 @@ def test_bench_harness_runs_every_stage_on_a_tiny_world(tmp_path, warehouse_admi
     assert {s["stream"] for s in saved["stages"]["profile"]["streams"]} >= {"mixpanel.events"}
     assert saved["dbt"]["incremental_over_full"] > 0
     assert saved["dbt"]["full_refresh"]["models"] > 0
-    assert set(saved["validation"]) == {"raw", "staging", "intermediate", "marts"}
-    assert all("gx_over_dbt" in v for k, v in saved["validation"].items() if k != "raw")
+    layers = {"raw", "staging", "intermediate", "marts"}
+    assert set(saved["validation"]) == layers | {f"{layer} (incremental)" for layer in layers}
+    # Both runs are seeds then the three layers; the incremental one is for the next day.
+    assert list(saved["dbt"]["incremental"]["steps"]) == ["seed", "staging", "intermediate", "marts"]
+    assert all("gx_over_dbt" in v for k, v in saved["validation"].items() if not k.startswith("raw"))
     # Sent, or refused by the validation gate (a failed critical expectation is reported, not fatal).
     first = saved["reverse_etl"]["first"]
     assert first.get("changed", 0) > 0 or first["status"] == "refused"
