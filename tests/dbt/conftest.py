@@ -98,9 +98,9 @@ def dbt_target(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="package")
 def built_warehouse(loaded_warehouse: str, dbt_target: Path) -> str:
-    """The warehouse after one full `dbt build` (models, snapshots, seeds and data tests) as the
-    DAG runs it, then every unit test: those on incremental models read the built table."""
-    build = ["build", "--exclude-resource-type", "unit_test", "--vars", AS_OF_VARS]
+    """The warehouse after one `dbt build --full-refresh` (models, snapshots, seeds and data tests
+    on every row), then every unit test: those on incremental models read the built table."""
+    build = ["build", "--full-refresh", "--exclude-resource-type", "unit_test", "--vars", AS_OF_VARS]
     MEASURED["full_build_seconds"] = round(dbt(build, loaded_warehouse, dbt_target), 1)
     dbt(["test", "--select", "test_type:unit", "--vars", AS_OF_VARS], loaded_warehouse, dbt_target)
     return loaded_warehouse
