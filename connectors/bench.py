@@ -2,7 +2,7 @@
 
 Both load the same events into the same table (``raw.mixpanel__events``, emptied before each
 run) on the same server in the same process run. Ours starts from the export's JSONL bytes
-(parse, key, COPY into a buffer, de-duplicating insert); ``\\copy`` starts from a file already
+(parse, key, probe, COPY of the new keys); ``\\copy`` starts from a file already
 in COPY format, so the ratio is what our extra work costs.
 """
 
@@ -56,8 +56,11 @@ def _reset(url: str) -> None:
         conn.execute("truncate raw.mixpanel__events")
 
 
-def load_ours(url: str, jsonl: Path, page_lines: int = 5000) -> float:
-    """Seconds for our events path: JSONL bytes → records → COPY buffer → de-duplicating insert."""
+def load_ours(url: str, jsonl: Path, page_lines: int = Events.LINES_PER_PAGE) -> float:
+    """Seconds for our events path: JSONL bytes → records → COPY → de-duplicating insert.
+
+    The same calls as the events sync (``connectors.sync``): pages of ``LINES_PER_PAGE`` export
+    lines, ``Events.to_record`` on each line, ``loader.append_new`` on each page."""
     stream = Events(client=None)  # type: ignore[arg-type]
     sync_id = str(uuid.uuid4())
     t0 = time.perf_counter()

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import psycopg
 from psycopg import Connection, sql
+from psycopg.copy import QueuedLibpqWriter
 
 from connectors.schema import RAW_SCHEMA
 from connectors.streams.base import Record
@@ -22,18 +23,7 @@ _COLUMNS = "(_pk, _cursor, record, _deleted, _sync_id, _batch)"
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(value: str) -> str:
-    """Escape a value for COPY's text format (ids are nearly always plain: skip the copy)."""
-    return value if value.isalnum() else value.translate(_ESCAPES)
-
-
-def _json_text(rec: Record) -> str:
-    text = rec.raw if rec.raw is not None else json.dumps(rec.data, separators=(",", ":"), ensure_ascii=False)
-    # \u0000 is valid JSON but PostgreSQL's jsonb rejects it; keep the record, drop the NUL.
-    if "\\u0000" in text:
-        text = text.replace("\\u0000", "")
-    # JSON text has no raw tabs or newlines: only backslashes need escaping for COPY.
-    return text.replace("\\", "\\\\")
+_NULL = "\\N"
 
 
 def copy_records(
@@ -41,21 +31,40 @@ def copy_records(
 ) -> int:
     """Stream ``records`` into ``target`` with COPY (text format, formatted here: it is the hot
     path for millions of events, and psycopg's per-value adaptation costs more than this).
-    ``batch=None`` targets a current-state table, which has no batch column."""
+    ``batch=None`` targets a current-state table, which has no batch column.
+
+    The rows go through psycopg's queued writer: a thread hands them to libpq while this one
+    formats the next lines, so the client's formatting and the server's COPY overlap."""
     columns = _COLUMNS if batch is not None else "(_pk, _cursor, record, _deleted, _sync_id)"
     stmt = sql.SQL("copy {} " + columns + " from stdin").format(target)
     tail = f"\t{sync_id}\t{batch}\n" if batch is not None else f"\t{sync_id}\n"
     n = 0
-    with conn.cursor() as cur, cur.copy(stmt) as copy:
-        lines = []
+    with conn.cursor() as cur, cur.copy(stmt, writer=QueuedLibpqWriter(cur)) as copy:
+        lines: list[str] = []
+        append = lines.append
         for rec in records:
-            cursor = rec.cursor.isoformat() if rec.cursor is not None else "\\N"
-            lines.append(f"{_copy_text(rec.pk)}\t{cursor}\t{_json_text(rec)}\t{'t' if rec.deleted else 'f'}{tail}")
-            n += 1
+            pk, text = rec.pk, rec.raw
+            # A record may carry its cursor already formatted for COPY (Mixpanel events do).
+            cursor = getattr(rec, "cursor_text", None)
+            if cursor is None:
+                cursor = rec.cursor.isoformat() if rec.cursor is not None else _NULL
+            if not pk.isalnum():  # ids are nearly always plain: skip the escaping
+                pk = pk.translate(_ESCAPES)
+            if text is None:
+                text = json.dumps(rec.data, separators=(",", ":"), ensure_ascii=False)
+            if "\\" in text:
+                # \u0000 is valid JSON but PostgreSQL's jsonb rejects it; keep the record, drop the NUL.
+                if "\\u0000" in text:
+                    text = text.replace("\\u0000", "")
+                # JSON text has no raw tabs or newlines: only backslashes need escaping for COPY.
+                text = text.replace("\\", "\\\\")
+            append(f"{pk}\t{cursor}\t{text}\t{'t' if rec.deleted else 'f'}{tail}")
             if len(lines) >= 1000:
+                n += len(lines)
                 copy.write("".join(lines))
-                lines = []
+                lines.clear()
         if lines:
+            n += len(lines)
             copy.write("".join(lines))
     return n
 
@@ -88,32 +97,55 @@ def merge_batch(conn: Connection, table: str, sync_id: str, batch: int) -> int:
 def append_new(conn: Connection, table: str, sync_id: str, records: list[Record]) -> int:
     """Insert the records whose key ``raw.<table>`` does not hold yet; returns rows inserted.
 
-    The keys of the batch are probed against the primary key first and only new rows are
-    COPYed straight into the table: one write instead of a buffer write plus an insert. Should
-    a key appear between the probe and the COPY (it cannot under the per-stream lock, but a
-    manual load could), the batch falls back to the buffer and its conflict-free insert.
+    New rows are COPYed straight into the table: one write instead of a buffer write plus an
+    insert, and the primary key is the check. A fresh page (the bulk of any backfill) goes
+    straight in after a cheap probe of a few of its keys; only when that probe finds a loaded
+    key (a re-read window) are all the keys probed and the loaded ones left out. Should a key
+    the probe missed be there already (a partly re-read page, or a manual load between probe
+    and COPY), the savepoint undoes the COPY and the batch goes through the buffer and its
+    conflict-free insert.
     """
     unique: dict[str, Record] = {}
     for rec in records:
         unique.setdefault(rec.pk, rec)
+    if not unique:
+        return 0
     current = sql.Identifier(RAW_SCHEMA, table)
-    keys = "\n".join(unique)
-    if keys.count("\n") == len(unique) - 1:  # no key holds a newline: send one text, not an array
-        probe = sql.SQL("select _pk from {} where _pk = any(string_to_array(%s, E'\\n'))").format(current)
-        existing = {pk for (pk,) in conn.execute(probe, (keys,))}
-    else:
-        probe = sql.SQL("select _pk from {} where _pk = any(%s)").format(current)
-        existing = {pk for (pk,) in conn.execute(probe, (list(unique),))}
+    keys = list(unique)
+    sample = keys if len(keys) <= _SAMPLE_KEYS else keys[:: len(keys) // _SAMPLE_KEYS] + keys[-1:]
+    existing = _existing(conn, current, sample)
+    if not existing:
+        try:
+            with conn.transaction():  # a savepoint: a duplicate undoes only this COPY
+                return copy_records(conn, current, sync_id, None, unique.values())
+        except psycopg.errors.UniqueViolation:
+            sample = []  # a key the probe missed is loaded: probe them all
+    if sample is not keys:
+        existing = _existing(conn, current, keys)
     new = [rec for pk, rec in unique.items() if pk not in existing]
     if not new:
         return 0
     try:
-        with conn.transaction():  # a savepoint: a duplicate undoes only this COPY
+        with conn.transaction():
             return copy_records(conn, current, sync_id, None, new)
     except psycopg.errors.UniqueViolation:
         buf = open_append_buffer(conn, table)
         copy_records(conn, buf, sync_id, 0, new)
         return flush_append_buffer(conn, table)
+
+
+# Keys of a page probed before its COPY: enough to notice a re-read window, cheap to look up.
+_SAMPLE_KEYS = 16
+
+
+def _existing(conn: Connection, current: sql.Composable, keys: list[str]) -> set[str]:
+    """The ``keys`` that ``current`` holds."""
+    text = "\n".join(keys)
+    if text.count("\n") == len(keys) - 1:  # no key holds a newline: send one text, not an array
+        probe = sql.SQL("select _pk from {} where _pk = any(string_to_array(%s, E'\\n'))").format(current)
+        return {pk for (pk,) in conn.execute(probe, (text,))}
+    probe = sql.SQL("select _pk from {} where _pk = any(%s)").format(current)
+    return {pk for (pk,) in conn.execute(probe, (keys,))}
 
 
 def open_append_buffer(conn: Connection, table: str) -> sql.Composable:

@@ -49,6 +49,8 @@ class Events(MixpanelStream):
         t = ev.properties.time
         if t > self._newest_time_seen:
             self._newest_time_seen = t
+        if type(t) is int and 0 <= t < _MAX_SECONDS:
+            return EventRecord.of(pk, t, item.decode("utf-8"))
         return Record(pk, datetime.fromtimestamp(t, tz=UTC), {}, raw=item.decode("utf-8"))
 
     def _newest_day_seen(self) -> str | None:
@@ -102,12 +104,69 @@ class Events(MixpanelStream):
             yield Checkpoint({"newest_day": newest})
 
 
-class _Properties(msgspec.Struct):
+_DAY = 86400
+_MAX_SECONDS = (date.max.toordinal() + 1 - date(1970, 1, 1).toordinal()) * _DAY  # through 9999-12-31
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+class EventRecord(Record):
+    """An export event whose time is whole epoch seconds (nearly all of them).
+
+    The hot path of the largest stream builds millions of these: the record is made without the
+    dataclass ``__init__``, and ``cursor`` (a UTC ``datetime``, as for any ``Record``) is only
+    built when asked for. The loader reads ``cursor_text`` instead: the same instant formatted
+    for COPY straight from the seconds, from per-day and per-second tables."""
+
+    seconds: int
+    cursor_text: str
+
+    @classmethod
+    def of(cls, pk: str, seconds: int, raw: str) -> EventRecord:
+        day, second = divmod(seconds, _DAY)
+        prefix = _DAY_PREFIX.get(day)
+        if prefix is None:
+            prefix = _DAY_PREFIX[day] = date.fromordinal(_EPOCH_DAY + day).isoformat() + " "
+        rec = _new(cls)
+        _set(
+            rec,
+            "__dict__",
+            {
+                "pk": pk,
+                "seconds": seconds,
+                "cursor_text": prefix + (_TIME_OF_DAY or _time_of_day())[second],
+                "data": {},
+                "deleted": False,
+                "raw": raw,
+            },
+        )
+        return rec
+
+    @property
+    def cursor(self) -> datetime:  # type: ignore[override]
+        return datetime.fromtimestamp(self.seconds, tz=UTC)
+
+
+_new = object.__new__
+_set = object.__setattr__  # Record is frozen: its own __setattr__ refuses
+_DAY_PREFIX: dict[int, str] = {}
+_TIME_OF_DAY: list[str] = []
+
+
+def _time_of_day() -> list[str]:
+    """``HH:MM:SS+00`` for every second of a day (built once, on first use)."""
+    if not _TIME_OF_DAY:
+        _TIME_OF_DAY.extend(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}+00" for s in range(_DAY))
+    return _TIME_OF_DAY
+
+
+# gc=False: decoded per line and dropped at once, they hold no cycles; untracked, they do not
+# drive the garbage collector's passes over the page's records.
+class _Properties(msgspec.Struct, gc=False):
     time: int | float
     insert_id: str | None = msgspec.field(name="$insert_id", default=None)
 
 
-class _ExportLine(msgspec.Struct):
+class _ExportLine(msgspec.Struct, gc=False):
     """The parts of an export line the loader needs; everything else stays in the raw text."""
 
     event: str
