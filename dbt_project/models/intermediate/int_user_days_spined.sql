@@ -132,20 +132,39 @@ day_masks as (
 
 ),
 
-spine as (
+user_attributes as (
 
+    -- Joined once per user, not once per user-day: at 10,000 accounts the spine has tens of
+    -- millions of rows, and joining these after the windows sorted all of them again.
     select
         users.user_id,
         users.account_id,
         users.user_role,
         users.invited_on,
         users.activated_on,
-        date_day::date as date_day
+        resolved.company_id,
+        churned_accounts.churned_on,
+        coalesce(role_masks.relevant_mask, 0) as relevant_feature_mask,
+        coalesce(role_masks.advanced_mask, 0) as advanced_feature_mask,
+        activity_bounds.first_active_on,
+        activity_bounds.last_active_before_spine
     from users
+    left join resolved on users.account_id = resolved.product_account_id
     left join churned_accounts on users.account_id = churned_accounts.product_account_id
+    left join role_masks on users.user_role = role_masks.role
+    left join activity_bounds on users.user_id = activity_bounds.user_id
+
+),
+
+spine as (
+
+    select
+        user_attributes.*,
+        date_day::date as date_day
+    from user_attributes
     cross join lateral generate_series(
-        greatest(users.invited_on, {{ read_start }}),
-        least({{ as_of_date() }}, churned_accounts.churned_on - 1),
+        greatest(user_attributes.invited_on, {{ read_start }}),
+        least({{ as_of_date() }}, user_attributes.churned_on - 1),
         interval '1 day'
     ) as date_day
 
@@ -201,7 +220,7 @@ final as (
         md5(rolling.user_id || '|' || rolling.date_day::text) as user_day_id,
         rolling.user_id,
         rolling.account_id,
-        resolved.company_id,
+        rolling.company_id,
         rolling.user_role,
         rolling.invited_on,
         rolling.activated_on,
@@ -215,19 +234,16 @@ final as (
         rolling.active_days_prev_28d,
         rolling.logins_7d,
         rolling.feature_mask_30d,
-        coalesce(role_masks.relevant_mask, 0) as relevant_feature_mask,
-        coalesce(role_masks.advanced_mask, 0) as advanced_feature_mask,
-        bit_count((rolling.feature_mask_30d & coalesce(role_masks.relevant_mask, 0))::bit(32)) as features_used_30d,
-        bit_count(coalesce(role_masks.relevant_mask, 0)::bit(32)) as relevant_feature_count,
+        rolling.relevant_feature_mask,
+        rolling.advanced_feature_mask,
+        bit_count((rolling.feature_mask_30d & rolling.relevant_feature_mask)::bit(32)) as features_used_30d,
+        bit_count(rolling.relevant_feature_mask::bit(32)) as relevant_feature_count,
         case
-            when activity_bounds.first_active_on <= rolling.date_day then activity_bounds.first_active_on
+            when rolling.first_active_on <= rolling.date_day then rolling.first_active_on
         end as first_active_on,
-        coalesce(rolling.last_active_in_spine, activity_bounds.last_active_before_spine) as last_active_on
+        coalesce(rolling.last_active_in_spine, rolling.last_active_before_spine) as last_active_on
 
     from rolling
-    left join resolved on rolling.account_id = resolved.product_account_id
-    left join role_masks on rolling.user_role = role_masks.role
-    left join activity_bounds on rolling.user_id = activity_bounds.user_id
     where rolling.date_day >= {{ daily_build_start(padded_history_start_date()) }}
 
 )
