@@ -139,6 +139,10 @@ class Bench:
                 return self.data["stages"][key]
             raise RuntimeError(f"bench stage {key} failed (exit {code}):\n{tail}")
         out = {**json.loads(result.read_text()), **meta}
+        if out.get("own_peak_rss_mb"):
+            # wait4's maxrss starts at the harness's RSS at fork (Linux carries it over): the
+            # stage's own high-water mark is the figure that is the stage's.
+            out["wait4_maxrss_mb"], out["peak_rss_mb"] = out["peak_rss_mb"], out["own_peak_rss_mb"]
         self.data["stages"][key] = out
         self.save()
         log.info("bench: %s done in %.1fs, peak RSS %.0f MB", key, meta["process_wall_seconds"], meta["peak_rss_mb"])

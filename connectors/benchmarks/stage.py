@@ -266,8 +266,22 @@ def main(spec_path: str) -> int:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     spec = json.loads(Path(spec_path).read_text())
     result = STAGES[spec["stage"]](spec["params"])
+    result["own_peak_rss_mb"] = own_peak_rss_mb()
     Path(spec["result"]).write_text(json.dumps(result, default=str))
     return 0
+
+
+def own_peak_rss_mb() -> float | None:
+    """This process's own peak RSS (VmHWM of its address space since exec). Linux carries a
+    forked child's ru_maxrss over from the parent's RSS at fork, so wait4's figure is never
+    below the harness's own size; VmHWM is not."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
 
 
 if __name__ == "__main__":
