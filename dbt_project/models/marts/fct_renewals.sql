@@ -49,6 +49,21 @@ signals as (
 
 ),
 
+signal_flags as (
+
+    -- One row per company (a correlated lookup per renewal scanned every signal row: quadratic
+    -- at 10,000 accounts).
+    select
+        company_id,
+        coalesce(bool_or(signal_score < 100) filter (where signal = 'ticket_escalation'), false)
+        as has_ticket_escalation,
+        coalesce(bool_or(signal_score < 100) filter (where signal = 'payment_health'), false)
+        as has_payment_issue
+    from signals
+    group by company_id
+
+),
+
 current_terms as (
 
     select
@@ -135,14 +150,8 @@ drivers as (
                 and changes.left_company_on between {{ as_of_date() }} - {{ var('risk_lookback_days') }}
                 and {{ as_of_date() }}
         ) as driver_champion_change,
-        coalesce((
-            select s.signal_score < 100 from signals as s
-            where s.company_id = current_terms.company_id and s.signal = 'ticket_escalation'
-        ), false) as driver_high_severity_tickets,
-        coalesce((
-            select s.signal_score < 100 from signals as s
-            where s.company_id = current_terms.company_id and s.signal = 'payment_health'
-        ), false) as driver_payment_failures,
+        coalesce(signal_flags.has_ticket_escalation, false) as driver_high_severity_tickets,
+        coalesce(signal_flags.has_payment_issue, false) as driver_payment_failures,
         current_terms.days_to_renewal <= {{ var('renewal_late_start_days') }}
         and current_terms.deal_stage_as_of is null as driver_late_start
     from current_terms
@@ -150,6 +159,7 @@ drivers as (
     left join health on current_terms.company_id = health.company_id
     left join usage on current_terms.company_id = usage.company_id
     left join subscriptions on current_terms.company_id = subscriptions.company_id
+    left join signal_flags on current_terms.company_id = signal_flags.company_id
 
 ),
 
