@@ -31,7 +31,6 @@ from connectors.warehouse import PROJECT_ROOT, WarehouseParams, admin_url
 
 log = logging.getLogger("connectors.benchmarks")
 
-LAYERS = ("staging", "intermediate", "marts")
 # What each layer's build selects (snapshots build with the marts, as in postsale_transform).
 LAYER_SELECT = {
     "staging": ["path:models/staging"],
@@ -260,7 +259,6 @@ class Bench:
             self.stage("validate.incremental.raw", "validate", {**common, "layers": ["raw"]}, required=False)
             self._dbt_layers({**common, "vars": {"as_of_date": str(clock)}}, "incremental.", [])
             self.stage("reverse_etl.incremental", "reverse_etl", common, required=False)
-            self.data["dbt"] = report.dbt_summary(self.data["stages"])
             self.data["reverse_etl"] = report.reverse_etl_summary(self.data["stages"])
             self.save()
 
@@ -271,10 +269,11 @@ class Bench:
         """Seeds, then each layer's ``dbt build`` followed by its GX suite; stages
         ``dbt.<prefix><layer>`` and ``validate.<prefix><layer>``. Unit tests are left out, as in
         the DAG: they check SQL, not data, and run in ``make test``."""
-        build = ["build", "--exclude-resource-type", "unit_test", *flags, "--vars", json.dumps(common["vars"])]
+        dbt_vars = ["--vars", json.dumps(common["vars"])]
+        build = ["build", "--exclude-resource-type", "unit_test", *flags, *dbt_vars]
         # Parse first (new vars mean a full parse): every build then partial-parses from the same
         # target directory, so no build pays a parse the others do not.
-        self.stage(f"dbt.{prefix}parse", "dbt", {**common, "args": ["parse", "--vars", json.dumps(common["vars"])]})
+        self.stage(f"dbt.{prefix}parse", "dbt", {**common, "args": ["parse", *dbt_vars]})
         self.stage(f"dbt.{prefix}seed", "dbt", {**common, "args": [*build, "--select", "resource_type:seed"]})
         for layer, select in LAYER_SELECT.items():
             self.stage(f"dbt.{prefix}{layer}", "dbt", {**common, "args": [*build, "--select", *select]})
