@@ -1,11 +1,14 @@
 {{ config(pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'") }}
 {#- Rolling counts look back 56 days and the feature mask 30: the padding covers both. #}
+{%- set build_start = daily_build_start(padded_history_start_date()) %}
 {%- set read_start = daily_read_start(padded_history_start_date(), var('lookback_padding_days')) %}
 -- One row per product user and day, from the history window start minus a lookback padding
 -- to as_of_date: activity that day and rolling activity (7/14/28 days, previous 28 days),
 -- features used in the last 30 days as a bit mask over seed `feature_catalog`, and the
 -- user's first and last active day so far. Incremental: a run rebuilds the days since the last
--- run (macros/daily_windows.sql).
+-- run (macros/daily_windows.sql). A full build windows over a dense spine of every user-day; an
+-- incremental one windows over the rebuilt days plus only the active days of the look-back,
+-- with range frames (tests/dbt checks both give the same rows).
 with
 
 profiles as (
@@ -18,6 +21,13 @@ user_days as (
 
     select * from {{ ref('int_user_days_aggregated') }}
     where activity_date <= {{ as_of_date() }}
+
+),
+
+recent_user_days as (
+
+    select * from {{ ref('int_user_days_aggregated') }}
+    where activity_date >= {{ read_start }} and activity_date <= {{ as_of_date() }}
 
 ),
 
@@ -68,17 +78,33 @@ role_masks as (
 
 ),
 
+user_activity as (
+
+    -- One pass over the whole history (each CTE over the user-days is read once, so PostgreSQL
+    -- inlines it rather than materialising millions of rows).
+    select
+        user_id,
+        max(account_id) as account_id,
+        max(user_role) as user_role,
+        min(activity_date) as first_active_on,
+        max(activity_date) filter (
+            where activity_date < {{ read_start }}
+        ) as last_active_before_spine
+    from user_days
+    group by user_id
+
+),
+
 event_only_users as (
 
     select
-        user_days.user_id,
-        max(user_days.account_id) as account_id,
-        max(user_days.user_role) as user_role,
-        min(user_days.activity_date) as invited_on
-    from user_days
-    left join profiles on user_days.user_id = profiles.user_id
+        user_activity.user_id,
+        user_activity.account_id,
+        user_activity.user_role,
+        user_activity.first_active_on as invited_on
+    from user_activity
+    left join profiles on user_activity.user_id = profiles.user_id
     where profiles.user_id is null
-    group by user_days.user_id
 
 ),
 
@@ -103,32 +129,22 @@ users as (
 
 ),
 
-activity_bounds as (
-
-    select
-        user_id,
-        min(activity_date) as first_active_on,
-        max(activity_date) filter (
-            where activity_date < {{ read_start }}
-        ) as last_active_before_spine
-    from user_days
-    group by user_id
-
-),
-
 day_masks as (
 
     select
-        user_days.user_id,
-        user_days.activity_date,
-        user_days.event_count,
-        user_days.login_count,
+        recent_user_days.user_id,
+        recent_user_days.activity_date,
+        recent_user_days.event_count,
+        recent_user_days.login_count,
         coalesce(bit_or(1 << feature_bits.bit_position), 0) as feature_mask
-    from user_days
-    left join lateral unnest(user_days.features_used) as used (feature_key) on true
+    from recent_user_days
+    left join lateral unnest(recent_user_days.features_used) as used (feature_key) on true
     left join feature_bits on used.feature_key = feature_bits.feature_key
-    where user_days.activity_date >= {{ read_start }}
-    group by user_days.user_id, user_days.activity_date, user_days.event_count, user_days.login_count
+    group by
+        recent_user_days.user_id,
+        recent_user_days.activity_date,
+        recent_user_days.event_count,
+        recent_user_days.login_count
 
 ),
 
@@ -146,73 +162,188 @@ user_attributes as (
         churned_accounts.churned_on,
         coalesce(role_masks.relevant_mask, 0) as relevant_feature_mask,
         coalesce(role_masks.advanced_mask, 0) as advanced_feature_mask,
-        activity_bounds.first_active_on,
-        activity_bounds.last_active_before_spine
+        user_activity.first_active_on,
+        user_activity.last_active_before_spine
     from users
     left join resolved on users.account_id = resolved.product_account_id
     left join churned_accounts on users.account_id = churned_accounts.product_account_id
     left join role_masks on users.user_role = role_masks.role
-    left join activity_bounds on users.user_id = activity_bounds.user_id
+    left join user_activity on users.user_id = user_activity.user_id
 
 ),
 
-spine as (
+{% if is_incremental() %}
 
-    select
-        user_attributes.*,
-        date_day::date as date_day
-    from user_attributes
-    cross join lateral generate_series(
-        greatest(user_attributes.invited_on, {{ read_start }}),
-        least({{ as_of_date() }}, user_attributes.churned_on - 1),
-        interval '1 day'
-    ) as date_day
+    -- Incremental: only the rebuilt days (a few per daily run) need output rows, and their
+    -- rolling counts need only the active days of the look-back before them. A dense spine over
+    -- the whole look-back would be ~60 user-days per output row (18 M at 10,000 accounts).
+    build_days as (
 
-),
+        select
+            user_attributes.user_id,
+            date_day::date as date_day
+        from user_attributes
+        cross join lateral generate_series(
+            greatest(user_attributes.invited_on, {{ build_start }}),
+            least({{ as_of_date() }}, user_attributes.churned_on - 1),
+            interval '1 day'
+        ) as date_day
 
-running as (
+    ),
 
-    -- Running totals in one window pass; rolling counts are differences of running totals.
-    select
-        spine.*,
-        day_masks.activity_date is not null as is_active,
-        coalesce(day_masks.event_count, 0) as event_count,
-        coalesce(day_masks.login_count, 0) as login_count,
-        sum((day_masks.activity_date is not null)::integer) over to_date as active_days_running,
-        sum(coalesce(day_masks.login_count, 0)) over to_date as logins_running,
-        max(day_masks.activity_date) over to_date as last_active_in_spine,
-        bit_or(coalesce(day_masks.feature_mask, 0)) over last_30 as feature_mask_30d
-    from spine
-    left join day_masks on spine.user_id = day_masks.user_id and spine.date_day = day_masks.activity_date
-    window
-        to_date as (
-            partition by spine.user_id
-            order by spine.date_day rows between unbounded preceding and current row
-        ),
-        last_30 as (
-            partition by spine.user_id
-            order by spine.date_day rows between 29 preceding and current row
+    output_days as (
+
+        select
+            build_days.user_id,
+            build_days.date_day,
+            day_masks.activity_date is not null as is_active,
+            coalesce(day_masks.event_count, 0) as event_count,
+            coalesce(day_masks.login_count, 0) as login_count,
+            coalesce(day_masks.feature_mask, 0) as feature_mask,
+            day_masks.activity_date
+        from build_days
+        left join day_masks on build_days.user_id = day_masks.user_id and build_days.date_day = day_masks.activity_date
+
+    ),
+
+    lookback_days as (
+
+        -- Active days before the rebuilt ones, on days the full build's spine has for the user.
+        select
+            day_masks.user_id,
+            day_masks.activity_date as date_day,
+            true as is_active,
+            day_masks.event_count,
+            day_masks.login_count,
+            day_masks.feature_mask,
+            day_masks.activity_date
+        from day_masks
+        inner join user_attributes on day_masks.user_id = user_attributes.user_id
+        where
+            day_masks.activity_date < {{ build_start }}
+            and day_masks.activity_date >= user_attributes.invited_on
+            and (user_attributes.churned_on is null or day_masks.activity_date < user_attributes.churned_on)
+
+    ),
+
+    sparse_days as (
+
+        select * from output_days
+        union all
+        select * from lookback_days
+
+    ),
+
+    windowed as (
+
+        -- Range frames over days, not rows: the look-back has only the active days. The rows
+        -- stay narrow through the window passes; the user's attributes join afterwards.
+        select
+            sparse_days.*,
+            count(*) filter (where sparse_days.is_active) over last_7 as active_days_7d,
+            count(*) filter (where sparse_days.is_active) over last_14 as active_days_14d,
+            count(*) filter (where sparse_days.is_active) over last_28 as active_days_28d,
+            count(*) filter (where sparse_days.is_active) over prev_28 as active_days_prev_28d,
+            sum(sparse_days.login_count) over last_7 as logins_7d,
+            bit_or(sparse_days.feature_mask) over last_30 as feature_mask_30d,
+            max(sparse_days.activity_date) over to_date as last_active_in_spine
+        from sparse_days
+        window
+            by_day as (
+                partition by sparse_days.user_id
+                order by sparse_days.date_day
+            ),
+            last_7 as (by_day range between interval '6 days' preceding and current row),
+            last_14 as (by_day range between interval '13 days' preceding and current row),
+            last_28 as (by_day range between interval '27 days' preceding and current row),
+            prev_28 as (by_day range between interval '55 days' preceding and interval '28 days' preceding),
+            last_30 as (by_day range between interval '29 days' preceding and current row),
+            to_date as (by_day rows between unbounded preceding and current row)
+
+    ),
+
+    rolling as (
+
+        select
+            user_attributes.*,
+            windowed.date_day,
+            windowed.is_active,
+            windowed.event_count,
+            windowed.login_count,
+            windowed.active_days_7d,
+            windowed.active_days_14d,
+            windowed.active_days_28d,
+            windowed.active_days_prev_28d,
+            windowed.logins_7d,
+            windowed.feature_mask_30d,
+            windowed.last_active_in_spine
+        from windowed
+        inner join user_attributes on windowed.user_id = user_attributes.user_id
+        where windowed.date_day >= {{ build_start }}
+
+    ),
+
+{% else %}
+
+    spine as (
+
+        select
+            user_attributes.*,
+            date_day::date as date_day
+        from user_attributes
+        cross join lateral generate_series(
+            greatest(user_attributes.invited_on, {{ read_start }}),
+            least({{ as_of_date() }}, user_attributes.churned_on - 1),
+            interval '1 day'
+        ) as date_day
+
+    ),
+
+    running as (
+
+        -- Running totals in one window pass; rolling counts are differences of running totals.
+        select
+            spine.*,
+            day_masks.activity_date is not null as is_active,
+            coalesce(day_masks.event_count, 0) as event_count,
+            coalesce(day_masks.login_count, 0) as login_count,
+            sum((day_masks.activity_date is not null)::integer) over to_date as active_days_running,
+            sum(coalesce(day_masks.login_count, 0)) over to_date as logins_running,
+            max(day_masks.activity_date) over to_date as last_active_in_spine,
+            bit_or(coalesce(day_masks.feature_mask, 0)) over last_30 as feature_mask_30d
+        from spine
+        left join day_masks on spine.user_id = day_masks.user_id and spine.date_day = day_masks.activity_date
+        window
+            to_date as (
+                partition by spine.user_id
+                order by spine.date_day rows between unbounded preceding and current row
+            ),
+            last_30 as (
+                partition by spine.user_id
+                order by spine.date_day rows between 29 preceding and current row
+            )
+
+    ),
+
+    rolling as (
+
+        select
+            running.*,
+            running.active_days_running - coalesce(lag(running.active_days_running, 7) over by_day, 0) as active_days_7d,
+            running.active_days_running - coalesce(lag(running.active_days_running, 14) over by_day, 0) as active_days_14d,
+            running.active_days_running - coalesce(lag(running.active_days_running, 28) over by_day, 0) as active_days_28d,
+            coalesce(lag(running.active_days_running, 28) over by_day, 0)
+            - coalesce(lag(running.active_days_running, 56) over by_day, 0) as active_days_prev_28d,
+            running.logins_running - coalesce(lag(running.logins_running, 7) over by_day, 0) as logins_7d
+        from running
+        window by_day as (
+            partition by running.user_id
+            order by running.date_day
         )
 
-),
+    ),
 
-rolling as (
-
-    select
-        running.*,
-        running.active_days_running - coalesce(lag(running.active_days_running, 7) over by_day, 0) as active_days_7d,
-        running.active_days_running - coalesce(lag(running.active_days_running, 14) over by_day, 0) as active_days_14d,
-        running.active_days_running - coalesce(lag(running.active_days_running, 28) over by_day, 0) as active_days_28d,
-        coalesce(lag(running.active_days_running, 28) over by_day, 0)
-        - coalesce(lag(running.active_days_running, 56) over by_day, 0) as active_days_prev_28d,
-        running.logins_running - coalesce(lag(running.logins_running, 7) over by_day, 0) as logins_7d
-    from running
-    window by_day as (
-        partition by running.user_id
-        order by running.date_day
-    )
-
-),
+{% endif %}
 
 final as (
 
@@ -244,7 +375,7 @@ final as (
         coalesce(rolling.last_active_in_spine, rolling.last_active_before_spine) as last_active_on
 
     from rolling
-    where rolling.date_day >= {{ daily_build_start(padded_history_start_date()) }}
+    where rolling.date_day >= {{ build_start }}
 
 )
 
