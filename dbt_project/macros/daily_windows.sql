@@ -41,7 +41,7 @@
 
 {% macro daily_build_start(window_start) -%}
     {%- if is_incremental() -%}
-        (
+        {%- set first_rebuilt_day -%}
             select
                 case
                     -- Empty, or a backfill to an earlier day whose window starts before the
@@ -53,7 +53,15 @@
                     )
                 end
             from {{ this }} as built
-        )
+        {%- endset -%}
+        {%- if execute -%}
+            {#- Asked once, before the model's SQL runs, and inlined as a date: with a constant the
+                planner reads the few rebuilt days through the date_day indexes, where a subquery's
+                unknown value made it scan every day of a 35 M-row table. -#}
+            '{{ run_query(first_rebuilt_day).columns[0].values()[0] }}'::date
+        {%- else -%}
+            ({{ first_rebuilt_day }})
+        {%- endif -%}
     {%- else -%}
         {{ window_start }}
     {%- endif -%}
