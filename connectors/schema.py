@@ -92,11 +92,16 @@ def ensure_meta_tables(conn: Connection) -> None:
         conn.execute(_META_DDL)
 
 
-def ensure_stream_tables(conn: Connection, table: str, write_mode: str = "merge") -> None:
-    """``raw.<table>`` keeps the latest row per key; merge streams also keep every load in ``__loads``."""
+def ensure_stream_tables(
+    conn: Connection, table: str, write_mode: str = "merge", record_statistics: tuple[str, ...] = ()
+) -> None:
+    """``raw.<table>`` keeps the latest row per key; merge streams also keep every load in ``__loads``.
+    ``record_statistics``: record keys to keep planner statistics on (``Stream.record_statistics``)."""
     with conn.transaction():
         conn.execute(_DDL_LOCK)
         conn.execute(sql.SQL(_CURRENT_DDL).format(current=sql.Identifier(RAW_SCHEMA, table)))
+        if record_statistics:
+            _ensure_record_statistics(conn, table, record_statistics)
         if write_mode == "merge":
             conn.execute(
                 sql.SQL(_MERGE_STREAM_DDL).format(
@@ -112,3 +117,14 @@ def ensure_stream_tables(conn: Connection, table: str, write_mode: str = "merge"
                     sql.Identifier(f"{table}_cursor_idx"), sql.Identifier(RAW_SCHEMA, table)
                 )
             )
+
+
+def _ensure_record_statistics(conn: Connection, table: str, keys: tuple[str, ...]) -> None:
+    """Expression statistics on ``record ->> key`` (PostgreSQL 14+), gathered by the next ANALYZE
+    (autovacuum's, after a load); the staging views' conditions then estimate from real values."""
+    exprs = sql.SQL(", ").join(sql.SQL("(record ->> {})").format(sql.Literal(k)) for k in keys)
+    conn.execute(
+        sql.SQL("create statistics if not exists {} on {} from {}").format(
+            sql.Identifier(RAW_SCHEMA, f"{table}_record_stats"), exprs, sql.Identifier(RAW_SCHEMA, table)
+        )
+    )

@@ -63,7 +63,7 @@ def sync_stream(
     run = _Run(stream, sync_id)
     with psycopg.connect(conn_url, autocommit=True) as log_conn:
         schema.ensure_meta_tables(log_conn)
-        schema.ensure_stream_tables(log_conn, stream.table, stream.write_mode)
+        schema.ensure_stream_tables(log_conn, stream.table, stream.write_mode, stream.record_statistics)
         # One run per stream at a time; the session lock dies with a killed process.
         key = f"postsale.sync.{stream.source}.{stream.name}"
         if not log_conn.execute("select pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()[0]:
@@ -98,6 +98,9 @@ def sync_stream(
                         last_state = item.state
                         _commit(conn, run, last_state)
                 _commit(conn, run, last_state, final=True)
+            if stream.record_statistics:
+                # Gather them now: the transform that follows a sync may plan before autovacuum's ANALYZE.
+                log_conn.execute(sql.SQL("analyze {}").format(sql.Identifier(schema.RAW_SCHEMA, stream.table)))
         except Exception as exc:
             _finish(log_conn, run, "failed", str(exc))
             if isinstance(exc, StreamSyncError):

@@ -56,6 +56,11 @@ class Stream:
     write_mode: ClassVar[Literal["merge", "append_dedupe"]] = "merge"
     # A snapshot stream re-reads everything each run: rows it no longer returns are soft-deleted.
     snapshot: ClassVar[bool] = False
+    # Top-level record keys the warehouse filters and joins on: PostgreSQL keeps statistics on
+    # ``record ->> key`` for each (``connectors.schema``). Without them it guesses 0.5% per
+    # condition on JSON, and a guess of one row picks a nested loop that re-reads a whole table
+    # per row (22 s instead of 0.2 s for contract terms at 2,000 accounts; quadratic in size).
+    record_statistics: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, client: HttpClient, settings: dict | None = None) -> None:
         self.client = client

@@ -140,6 +140,8 @@ class Associations(_SnapshotStream):
 
     name = "associations"
     primary_key = "key"
+    # Every model filters the links by object types (companies → deals, contacts → …).
+    record_statistics = ("from_type", "to_type")
     PAIRS: ClassVar[dict[str, tuple[str, ...]]] = {
         "companies": ("contacts", "deals", "tickets"),
         "contacts": ("feedback_submissions",),
