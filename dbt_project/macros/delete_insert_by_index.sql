@@ -11,18 +11,14 @@
     {%- set indexed = config.get('indexes') or [] -%}
     {%- set by_index = unique_key is string and (indexed | selectattr('columns', 'equalto', [unique_key]) | list) -%}
     {%- if by_index and not incremental_predicates -%}
-        {%- set dest_cols_csv = get_quoted_csv(dest_columns | map(attribute="name")) -%}
         delete from {{ target }}
         where {{ unique_key }} = any(array(
             select distinct {{ unique_key }}
             from {{ source }}
         ));
 
-        insert into {{ target }} ({{ dest_cols_csv }})
-        (
-            select {{ dest_cols_csv }}
-            from {{ source }}
-        )
+        {#- Without a key dbt's statement is the insert alone. #}
+        {{ default__get_delete_insert_merge_sql(target, source, none, dest_columns, none) }}
     {%- else -%}
         {{ default__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) }}
     {%- endif -%}
