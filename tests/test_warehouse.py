@@ -16,6 +16,17 @@ def test_url_parts_round_trip():
     assert WarehouseParams.from_url(p.url()).password == "s@cret"
 
 
+def test_dbt_sessions_run_without_jit(monkeypatch, warehouse_admin_url):
+    """dbt's connections get the session options through libpq's PGOPTIONS (JIT off by default)."""
+    env = WarehouseParams.from_url(warehouse_admin_url).dbt_env()
+    assert env["PGOPTIONS"] == "-c jit=off"
+    monkeypatch.setenv("PGOPTIONS", env["PGOPTIONS"])
+    with psycopg.connect(warehouse_admin_url) as conn:
+        assert conn.execute("show jit").fetchone()[0] == "off"
+    monkeypatch.setenv("POSTSALE_DBT_PGOPTIONS", "-c jit=on -c work_mem=64MB")
+    assert WarehouseParams.from_url(warehouse_admin_url).dbt_env()["PGOPTIONS"] == "-c jit=on -c work_mem=64MB"
+
+
 @pytest.mark.parametrize("bad", ["mysql://x@h/db", "postgresql:///db?host=/tmp"])
 def test_url_rejects_other_schemes_and_sockets(bad):
     with pytest.raises(ValueError):
