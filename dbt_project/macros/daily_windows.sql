@@ -85,3 +85,15 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{% macro daily_write_order() -%}
+    {#- A full build writes its rows in day order, so each day sits in its own run of pages. A
+        daily run then deletes, rewrites and trims whole days, and downstream models read the
+        rebuilt days through the date_day index, touching only those pages. Written in the
+        order the windows leave them (by user), one day's rows lay on nearly every page: at
+        2,000 accounts reading 4 days of fct_user_adoption_daily touched 48,371 pages for
+        48,948 rows, and deleting a day dirtied (and wrote to WAL) as many. -#}
+    {%- if not is_incremental() -%}
+        order by date_day
+    {%- endif -%}
+{%- endmacro %}

@@ -272,3 +272,4 @@ final as (
 )
 
 select * from final
+{{ daily_write_order() }}

@@ -161,3 +161,4 @@ final as (
 )
 
 select * from final
+{{ daily_write_order() }}

@@ -1,29 +1,36 @@
 {{
     config(
         materialized='incremental',
-        unique_key='user_day_id',
+        unique_key='activity_date',
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
+        indexes=[{'columns': ['activity_date']}],
+        on_schema_change='append_new_columns',
+        post_hook="{{ analyze_built_table() }}"
     )
 }}
 -- Product activity per user and UTC day. Incremental: a run reads only the events from the
 -- newest day already aggregated minus `late_arrival_days` onwards, and replaces those days,
--- so late events are picked up and history is never rescanned.
+-- so late events are picked up and history is never rescanned. The rebuilt days are replaced
+-- whole (delete+insert on the indexed `activity_date`), so only whole days are written.
+{%- set first_day -%}
+    {%- if is_incremental() -%}
+        (
+            select
+                coalesce(max(already_aggregated.activity_date), '{{ var("events_start_date") }}'::date)
+                - {{ var('late_arrival_days') }}
+            from {{ this }} as already_aggregated
+        )
+    {%- else -%}
+        '{{ var("events_start_date") }}'::date
+    {%- endif -%}
+{%- endset %}
 with
 
 events as (
 
+    -- The cursor is the event time: the index on it reads only the rebuilt days.
     select * from {{ ref('stg_mixpanel__events') }}
-    where
-        cursor_at >= '{{ var("events_start_date") }}'::date
-        {% if is_incremental() %}
-            and cursor_at >= (
-                select
-                    coalesce(max(already_aggregated.activity_date), '{{ var("events_start_date") }}'::date)
-                    - {{ var('late_arrival_days') }}
-                from {{ this }} as already_aggregated
-            )
-        {% endif %}
+    where cursor_at >= {{ first_day }}::timestamp at time zone 'UTC'
 
 ),
 
@@ -51,12 +58,20 @@ aggregated as (
 
 ),
 
+whole_days as (
+
+    -- An event timed before its cursor would start a partial day: never replace a day with it.
+    select * from aggregated
+    where activity_date >= {{ first_day }}
+
+),
+
 final as (
 
     select
         md5(user_id || '|' || activity_date::text) as user_day_id,
         *
-    from aggregated
+    from whole_days
 
 )
 

@@ -380,3 +380,4 @@ final as (
 )
 
 select * from final
+{{ daily_write_order() }}

@@ -16,3 +16,4 @@ final as (
 )
 
 select * from final
+{{ daily_write_order() }}

@@ -136,3 +136,4 @@ final as (
 )
 
 select * from final
+{{ daily_write_order() }}

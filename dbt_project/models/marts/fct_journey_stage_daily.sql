@@ -287,3 +287,4 @@ final as (
 )
 
 select * from final
+{{ daily_write_order() }}

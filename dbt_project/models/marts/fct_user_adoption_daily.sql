@@ -153,3 +153,4 @@ final as (
 )
 
 select * from final
+{{ daily_write_order() }}
