@@ -34,26 +34,35 @@ events as (
 
 ),
 
+feature_bits as (
+
+    select * from {{ ref('int_features_numbered') }}
+
+),
+
 aggregated as (
 
     select
-        user_id,
-        (occurred_at at time zone 'UTC')::date as activity_date,
-        max(account_id) as account_id,
-        max(user_role) as user_role,
+        events.user_id,
+        (events.occurred_at at time zone 'UTC')::date as activity_date,
+        max(events.account_id) as account_id,
+        max(events.user_role) as user_role,
         count(*) as event_count,
-        count(*) filter (where feature_key is null) as login_count,
-        count(*) filter (where feature_key is not null) as feature_event_count,
+        count(*) filter (where events.feature_key is null) as login_count,
+        count(*) filter (where events.feature_key is not null) as feature_event_count,
         coalesce(
             array_agg(
-                distinct feature_key
-                order by feature_key
-            ) filter (where feature_key is not null
+                distinct events.feature_key
+                order by events.feature_key
+            ) filter (where events.feature_key is not null
             ),
             '{}'::text []
-        ) as features_used
+        ) as features_used,
+        -- Stored once per user-day, so the daily models never unnest the feature lists again.
+        coalesce(bit_or(1 << feature_bits.bit_position), 0) as feature_mask
 
     from events
+    left join feature_bits on events.feature_key = feature_bits.feature_key
     group by 1, 2
 
 ),

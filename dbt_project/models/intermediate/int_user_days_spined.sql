@@ -57,12 +57,7 @@ catalog as (
 
 feature_bits as (
 
-    select
-        feature_key,
-        (dense_rank() over (
-            order by feature_key
-        ) - 1)::integer as bit_position
-    from (select distinct feature_key from catalog) as features
+    select * from {{ ref('int_features_numbered') }}
 
 ),
 
@@ -132,19 +127,17 @@ users as (
 day_masks as (
 
     select
-        recent_user_days.user_id,
-        recent_user_days.activity_date,
-        recent_user_days.event_count,
-        recent_user_days.login_count,
-        coalesce(bit_or(1 << feature_bits.bit_position), 0) as feature_mask
+        user_id,
+        activity_date,
+        event_count,
+        login_count,
+        -- Rows aggregated before int_user_days_aggregated stored the mask get it from their list.
+        coalesce(feature_mask, (
+            select coalesce(bit_or(1 << feature_bits.bit_position), 0)
+            from unnest(recent_user_days.features_used) as used (feature_key)
+            inner join feature_bits on used.feature_key = feature_bits.feature_key
+        )) as feature_mask
     from recent_user_days
-    left join lateral unnest(recent_user_days.features_used) as used (feature_key) on true
-    left join feature_bits on used.feature_key = feature_bits.feature_key
-    group by
-        recent_user_days.user_id,
-        recent_user_days.activity_date,
-        recent_user_days.event_count,
-        recent_user_days.login_count
 
 ),
 

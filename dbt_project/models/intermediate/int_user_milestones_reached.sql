@@ -1,7 +1,7 @@
 -- One row per product user over their whole history up to as_of_date: first activity,
 -- first feature use (activation), second active day, first week with regular use (active
 -- on regular_use_logins_per_week days within 7 days) and first week with power-level
--- frequency (power_min_active_days_7d days within 7 days).
+-- frequency (power_min_active_days_7d days within 7 days), last active day and active days.
 with
 
 users as (
@@ -53,7 +53,8 @@ milestones as (
             where active_days_7d >= {{ var('regular_use_logins_per_week') }}
         ) as regular_use_on,
         min(activity_date) filter (where active_days_7d >= {{ var('power_min_active_days_7d') }}) as power_use_on,
-        max(activity_date) as last_active_on
+        max(activity_date) as last_active_on,
+        count(*) as active_days
     from weekly
     group by user_id
 
@@ -72,7 +73,8 @@ final as (
         milestones.second_session_on,
         milestones.regular_use_on,
         milestones.power_use_on,
-        milestones.last_active_on
+        milestones.last_active_on,
+        coalesce(milestones.active_days, 0) as active_days
     from users
     left join milestones on users.user_id = milestones.user_id
     left join resolved on users.account_id = resolved.product_account_id

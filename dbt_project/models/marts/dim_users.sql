@@ -22,14 +22,14 @@ contacts as (
 
 activity as (
 
+    -- Per-user activity as int_user_milestones_reached already aggregates it (one pass over
+    -- the user-days for both).
     select
         user_id,
-        min(activity_date) as first_active_on,
-        max(activity_date) as last_active_on,
-        count(*) as active_days
-    from {{ ref('int_user_days_aggregated') }}
-    where activity_date <= {{ as_of_date() }}
-    group by user_id
+        first_active_on,
+        last_active_on,
+        active_days
+    from {{ ref('int_user_milestones_reached') }}
 
 ),
 
