@@ -1,6 +1,12 @@
 -- One row per account and stage episode (a run of consecutive days with the stage flag):
 -- entry and exit, time in stage, the primary and core stage before entry, whether the entry
 -- was a regression (back to onboarding or adoption from a later stage) and what triggered it.
+{#- Incremental (docs/DBT.md): a daily run re-derives only the episodes that can have changed and
+    keeps every other stored row; `journey_episode_cut_day()` is the first day whose episodes are
+    re-derived (none: a full build), `lookup` the daily table the entry and exit days are read from
+    (the `daily` CTE on a full build; on a daily run the table itself, through its index). -#}
+{%- set cut_day = journey_episode_cut_day() | trim or none -%}
+{%- set lookup = 'daily' if cut_day is none else ref('fct_journey_stage_daily') %}
 with
 
 daily as (
@@ -26,6 +32,58 @@ accounts as (
     select * from {{ ref('int_account_lifecycles_derived') }}
 
 ),
+{% if cut_day is not none %}
+
+    built as (
+
+        select
+            *,
+            entered_on + days_in_stage - 1 as last_day_in_stage
+        from {{ this }}
+
+    ),
+{% endif %}
+
+{% if cut_day is not none %}
+
+    window_bounds as (
+
+        -- Per account, through the (company_id, date_day) index: the same first days as a full build.
+        select
+            accounts.company_id,
+            first_days.first_day
+        from accounts
+        cross join lateral (
+            select min(account_days.date_day) as first_day
+            from {{ lookup }} as account_days
+            where account_days.company_id = accounts.company_id
+        ) as first_days
+        where first_days.first_day is not null
+
+    ),
+
+    unbuilt_companies as (
+
+        -- Accounts with days but no stored episode: all their days are read.
+        select window_bounds.company_id
+        from window_bounds
+        where not exists (select 1 from built where built.company_id = window_bounds.company_id)
+
+    ),
+
+    recent_days as (
+
+        select recent.*
+        from {{ lookup }} as recent
+        where recent.date_day >= {{ cut_day }}
+        union all
+        select older.*
+        from {{ lookup }} as older
+        inner join unbuilt_companies on older.company_id = unbuilt_companies.company_id
+        where older.date_day < {{ cut_day }}
+
+    ),
+{% endif %}
 
 stage_days as (
 
@@ -34,7 +92,7 @@ stage_days as (
         daily.segment,
         daily.date_day,
         flag.stage
-    from daily
+    from {{ 'daily' if cut_day is none else 'recent_days as daily' }}
     cross join
         lateral (
             values
@@ -77,16 +135,171 @@ episodes as (
     group by company_id, stage, island
 
 ),
+{% if cut_day is none %}
+    window_bounds as (
 
-window_bounds as (
+        select
+            company_id,
+            min(date_day) as first_day
+        from daily
+        group by company_id
 
-    select
-        company_id,
-        min(date_day) as first_day
-    from daily
-    group by company_id
+    ),
+{% else %}
 
-),
+    recent_episodes as (
+
+        -- Episodes on or after the cut day; one that was in its stage on the cut day (unchanged)
+        -- began when its stored episode did, or on the account's first day if that is later.
+        select
+            episodes.company_id,
+            episodes.stage,
+            case
+                when built.company_id is null then episodes.entered_on
+                else greatest(built.entered_on, window_bounds.first_day)
+            end as entered_on,
+            episodes.last_day_in_stage,
+            episodes.segment as recent_segment,
+            built.segment as built_segment,
+            case when built.company_id is not null then greatest(built.entered_on, window_bounds.first_day) end as older_from,
+            {{ cut_day }} - 1 as older_to
+        from episodes
+        left join window_bounds on episodes.company_id = window_bounds.company_id
+        left join built
+            on
+                episodes.company_id = built.company_id
+                and episodes.stage = built.stage
+                and episodes.entered_on = {{ cut_day }}
+                and built.entered_on <= {{ cut_day }}
+                and built.last_day_in_stage >= {{ cut_day }}
+
+    ),
+
+    truncated_episodes as (
+
+        -- Episodes ended before the cut day that the window start now truncates (or that begin on
+        -- the first day, whose observed entry depends on started_on).
+        select
+            built.company_id,
+            built.stage,
+            window_bounds.first_day as entered_on,
+            built.last_day_in_stage,
+            null::text as recent_segment,
+            built.segment as built_segment,
+            window_bounds.first_day as older_from,
+            built.last_day_in_stage as older_to
+        from built
+        inner join window_bounds on built.company_id = window_bounds.company_id
+        where
+            built.last_day_in_stage < {{ cut_day }}
+            and built.entered_on <= window_bounds.first_day
+            and built.last_day_in_stage >= window_bounds.first_day
+
+    ),
+
+    rederived_episodes as (
+
+        -- Older episodes whose trigger or exit can change: regressions (triggers are rebuilt) and
+        -- exits on a churn date, stored or current.
+        select
+            built.company_id,
+            built.stage,
+            built.entered_on,
+            built.last_day_in_stage,
+            built.segment as recent_segment,
+            null::text as built_segment,
+            null::date as older_from,
+            null::date as older_to
+        from built
+        inner join window_bounds on built.company_id = window_bounds.company_id
+        inner join accounts on built.company_id = accounts.company_id
+        where
+            built.last_day_in_stage < {{ cut_day }}
+            and built.entered_on > window_bounds.first_day
+            and (
+                built.is_regression
+                or built.exit_type = 'churned'
+                or coalesce(accounts.churned_on = built.last_day_in_stage + 1, false)
+            )
+
+    ),
+
+    kept as (
+
+        -- Every other stored episode: all its days and neighbours lie before the cut day, unchanged.
+        select
+            built.stage_episode_id,
+            built.company_id,
+            built.segment,
+            built.stage,
+            built.entered_on,
+            built.exited_on,
+            built.days_in_stage,
+            built.is_entry_observed,
+            built.previous_primary_stage,
+            built.previous_core_stage,
+            built.next_primary_stage,
+            built.next_core_stage,
+            built.is_regression,
+            built.regression_trigger,
+            built.exit_type
+        from built
+        inner join window_bounds on built.company_id = window_bounds.company_id
+        inner join accounts on built.company_id = accounts.company_id
+        where
+            built.last_day_in_stage < {{ cut_day }}
+            and built.entered_on > window_bounds.first_day
+            and not built.is_regression
+            and built.exit_type != 'churned'
+            and not coalesce(accounts.churned_on = built.last_day_in_stage + 1, false)
+
+    ),
+
+    changed_episodes as (
+
+        select * from recent_episodes
+        union all
+        select * from truncated_episodes
+        union all
+        select * from rederived_episodes
+
+    ),
+
+    segmented as (
+
+        -- The segment is the greatest over the episode's days: its days before the cut day are
+        -- unchanged and bounded by the stored segment, usually found on the first of them.
+        select
+            changed_episodes.company_id,
+            greatest(
+                changed_episodes.recent_segment,
+                case
+                    when
+                        changed_episodes.older_from is null
+                        or changed_episodes.older_from > changed_episodes.older_to
+                        then null
+                    when exists (
+                        select 1 from {{ lookup }} as older
+                        where
+                            older.company_id = changed_episodes.company_id
+                            and older.date_day between changed_episodes.older_from and changed_episodes.older_to
+                            and older.segment = changed_episodes.built_segment
+                    ) then changed_episodes.built_segment
+                    else (
+                        select max(older.segment) from {{ lookup }} as older
+                        where
+                            older.company_id = changed_episodes.company_id
+                            and older.date_day between changed_episodes.older_from and changed_episodes.older_to
+                    )
+                end
+            ) as segment,
+            changed_episodes.stage,
+            changed_episodes.entered_on,
+            changed_episodes.last_day_in_stage
+        from changed_episodes
+
+    ),
+{% endif %}
 
 contextualised as (
 
@@ -102,14 +315,35 @@ contextualised as (
         episodes.entered_on > window_bounds.first_day
         or window_bounds.first_day = accounts.started_on as is_entry_observed,
         accounts.churned_on
-    from episodes
+    from {{ 'episodes' if cut_day is none else 'segmented as episodes' }}
     inner join stages on episodes.stage = stages.stage
     inner join window_bounds on episodes.company_id = window_bounds.company_id
     inner join accounts on episodes.company_id = accounts.company_id
-    left join daily as before_entry
-        on episodes.company_id = before_entry.company_id and before_entry.date_day = episodes.entered_on - 1
-    left join daily as after_exit
-        on episodes.company_id = after_exit.company_id and after_exit.date_day = episodes.last_day_in_stage + 1
+    {% if cut_day is none %}
+        left join daily as before_entry
+            on episodes.company_id = before_entry.company_id and before_entry.date_day = episodes.entered_on - 1
+        left join daily as after_exit
+            on episodes.company_id = after_exit.company_id and after_exit.date_day = episodes.last_day_in_stage + 1
+    {% else %}
+        -- A few thousand episodes: each neighbour day is one (company_id, date_day) index lookup
+        -- (`limit 1`, at most one row anyway, keeps the planner from joining whole tables).
+        left join lateral (
+            select
+                day_before.primary_stage,
+                day_before.core_stage
+            from {{ lookup }} as day_before
+            where day_before.company_id = episodes.company_id and day_before.date_day = episodes.entered_on - 1
+            limit 1
+        ) as before_entry on true
+        left join lateral (
+            select
+                day_after.primary_stage,
+                day_after.core_stage
+            from {{ lookup }} as day_after
+            where day_after.company_id = episodes.company_id and day_after.date_day = episodes.last_day_in_stage + 1
+            limit 1
+        ) as after_exit on true
+    {% endif %}
     left join stages as previous_stage on before_entry.core_stage = previous_stage.stage
     left join stages as next_stage on after_exit.core_stage = next_stage.stage
 
@@ -125,7 +359,7 @@ regression_flagged as (
 
 ),
 
-final as (
+recomputed as (
 
     select
         md5(
@@ -171,6 +405,16 @@ final as (
             else 'completed'
         end as exit_type
     from regression_flagged
+
+),
+
+final as (
+
+    select * from recomputed
+    {%- if cut_day is not none %}
+    union all
+    select * from kept
+    {%- endif %}
 
 )
 
