@@ -97,3 +97,21 @@
         order by date_day
     {%- endif -%}
 {%- endmacro %}
+
+{% macro daily_rebuilt_days(build_start, max_days=14) -%}
+    {#- The days an incremental run rebuilds, comma-separated ISO dates, when `daily_build_start`
+        was inlined as a date (an incremental run, not a unit test) and there are at most
+        `max_days` of them; otherwise nothing (the model keeps its general path). Lets a model
+        spell out one set of aggregates per rebuilt day. (Rendered text, not `return`: the
+        models are linted with plain Jinja.) -#}
+    {%- if is_incremental() and (build_start | string).startswith("'") -%}
+        {%- set first = modules.datetime.date.fromisoformat((build_start | string).split("'")[1]) -%}
+        {%- set last = modules.datetime.date.fromisoformat(var('as_of_date') | string) -%}
+        {%- set n = (last - first).days + 1 -%}
+        {%- if n > 0 and n <= max_days -%}
+            {%- for i in range(n) -%}
+                {{ (first + modules.datetime.timedelta(days=i)).isoformat() }}{{ "," if not loop.last }}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

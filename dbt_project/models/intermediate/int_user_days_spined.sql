@@ -2,6 +2,8 @@
 {#- Rolling counts look back 56 days and the feature mask 30: the padding covers both. #}
 {%- set build_start = daily_build_start(padded_history_start_date()) %}
 {%- set read_start = daily_read_start(padded_history_start_date(), var('lookback_padding_days')) %}
+{%- set rebuilt_list = daily_rebuilt_days(build_start) | trim %}
+{%- set rebuilt_days = rebuilt_list.split(',') if rebuilt_list else [] %}
 -- One row per product user and day, from the history window start minus a lookback padding
 -- to as_of_date: activity that day and rolling activity (7/14/28 days, previous 28 days),
 -- features used in the last 30 days as a bit mask over seed `feature_catalog`, and the
@@ -165,7 +167,85 @@ user_attributes as (
 
 ),
 
-{% if is_incremental() %}
+{% if rebuilt_days %}
+
+    -- A daily run (a few rebuilt days): every rolling figure of every rebuilt day from one
+    -- aggregate per user over their active days in the look-back, one set of filtered
+    -- aggregates per rebuilt day. The same counts as the range windows below, without sorting
+    -- the look-back by user and day or passing over it once per window.
+    build_days as (
+
+        select
+            user_attributes.user_id,
+            date_day::date as date_day
+        from user_attributes
+        cross join lateral generate_series(
+            greatest(user_attributes.invited_on, {{ build_start }}),
+            least({{ as_of_date() }}, user_attributes.churned_on - 1),
+            interval '1 day'
+        ) as date_day
+
+    ),
+
+    spine_active_days as (
+
+        -- Active days on days the full build's spine has for the user.
+        select day_masks.*
+        from day_masks
+        inner join user_attributes on day_masks.user_id = user_attributes.user_id
+        where
+            day_masks.activity_date >= user_attributes.invited_on
+            and (user_attributes.churned_on is null or day_masks.activity_date < user_attributes.churned_on)
+
+    ),
+
+    per_user as (
+
+        select
+            user_id,
+            {%- for day in rebuilt_days %}
+                {%- set d = "'" ~ day ~ "'::date" %}
+                {%- set i = loop.index0 %}
+                count(*) filter (where activity_date = {{ d }}) > 0 as is_active_{{ i }},
+                max(event_count) filter (where activity_date = {{ d }}) as event_count_{{ i }},
+                max(login_count) filter (where activity_date = {{ d }}) as login_count_{{ i }},
+                count(*) filter (where activity_date between {{ d }} - 6 and {{ d }}) as active_days_7d_{{ i }},
+                count(*) filter (where activity_date between {{ d }} - 13 and {{ d }}) as active_days_14d_{{ i }},
+                count(*) filter (where activity_date between {{ d }} - 27 and {{ d }}) as active_days_28d_{{ i }},
+                count(*) filter (where activity_date between {{ d }} - 55 and {{ d }} - 28) as active_days_prev_28d_{{ i }},
+                sum(login_count) filter (where activity_date between {{ d }} - 6 and {{ d }}) as logins_7d_{{ i }},
+                bit_or(feature_mask) filter (where activity_date between {{ d }} - 29 and {{ d }}) as feature_mask_30d_{{ i }},
+                max(activity_date) filter (where activity_date <= {{ d }}) as last_active_in_spine_{{ i }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from spine_active_days
+        group by user_id
+
+    ),
+
+    rolling as (
+
+        select
+            user_attributes.*,
+            build_days.date_day,
+            {%- for column, default in [
+                ("is_active", "false"), ("event_count", "0"), ("login_count", "0"),
+                ("active_days_7d", "0"), ("active_days_14d", "0"), ("active_days_28d", "0"),
+                ("active_days_prev_28d", "0"), ("logins_7d", "0"), ("feature_mask_30d", "0"),
+                ("last_active_in_spine", "null")
+            ] %}
+                coalesce(case build_days.date_day
+                    {%- for day in rebuilt_days %}
+                        when '{{ day }}'::date then per_user.{{ column }}_{{ loop.index0 }}
+                    {%- endfor %}
+                end, {{ default }}) as {{ column }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from build_days
+        inner join user_attributes on build_days.user_id = user_attributes.user_id
+        left join per_user on build_days.user_id = per_user.user_id
+
+    ),
+
+{% elif is_incremental() %}
 
     -- Incremental: only the rebuilt days (a few per daily run) need output rows, and their
     -- rolling counts need only the active days of the look-back before them. A dense spine over
