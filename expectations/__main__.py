@@ -1,4 +1,4 @@
-"""Command line: ``python -m expectations validate --layer L`` and ``python -m expectations docs``."""
+"""Command line: ``python -m expectations validate [--layer L] [--all-rows]`` and ``python -m expectations docs``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_val = sub.add_parser("validate", help="validate one layer (or all) and store the results")
     p_val.add_argument("--layer", help="raw | staging | intermediate | marts (default: all, in order)")
+    p_val.add_argument(
+        "--all-rows",
+        action="store_true",
+        help="validate every row of the big append-only tables too, not only the rows since their last "
+        "passing run (same as POSTSALE_VALIDATE_ALL_ROWS=1)",
+    )
     sub.add_parser("docs", help="build Data Docs from the kept validation results; print where they are")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -28,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     layers = [args.layer] if getattr(args, "layer", None) else list(LAYERS)
     failed = False
     for layer in layers:
-        outcome = validate_layer(layer, url)
+        outcome = validate_layer(layer, url, all_rows=True if args.all_rows else None)
         print(outcome.summary())
         try:
             raise_on_failure(outcome)

@@ -1,4 +1,4 @@
-"""The warehouse audit table every validation result is written to."""
+"""The warehouse audit tables: every validation result, and the marks of incremental validation."""
 
 from __future__ import annotations
 
@@ -23,6 +23,17 @@ create table if not exists audit.validation_results (
     kwargs            jsonb not null
 );
 create index if not exists validation_results_run_idx on audit.validation_results (run_id);
+-- Per dated suite: its dating column's maximum at the start of its last passing run
+-- (expectations/incremental.py); the next run validates from mark - late_arrival_days.
+create table if not exists audit.validation_marks (
+    suite        text not null,
+    column_name  text not null,
+    table_name   text not null,
+    mark         timestamptz not null,
+    run_id       text not null,
+    recorded_at  timestamptz not null default clock_timestamp(),
+    primary key (suite, column_name)
+);
 """
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from expectations import audit
+from expectations import audit, incremental
 from expectations.catalog import load_catalog
 from expectations.rules import BuildEnv
 from expectations.settings import Settings
@@ -46,6 +46,8 @@ class LayerResult:
     rows: list[dict]
     skipped: list[str] = field(default_factory=list)  # suites not run: their table does not exist
     seconds: float = 0.0
+    # Dated suites: which rows this run checked (``Scope.describe()``), by suite name.
+    scopes: dict[str, dict] = field(default_factory=dict)
 
     @property
     def critical_failures(self) -> list[dict]:
@@ -65,6 +67,11 @@ class LayerResult:
             f"{self.layer}: {passed}/{len(self.rows)} expectations passed, "
             f"{len(self.critical_failures)} critical failures, {len(self.warnings)} warnings"
             + (f", {len(self.skipped)} suites not run (table missing)" if self.skipped else "")
+            + "".join(
+                f"; {name.split('.', 1)[1]} checked since {s['column']} >= {s['since']}"
+                for name, s in self.scopes.items()
+                if s["rows"] == "incremental"
+            )
             + f" in {self.seconds:.1f}s"
         )
 
@@ -202,16 +209,25 @@ def _expectation(check: Check):
     return exp
 
 
-def validate_layer(layer: str, warehouse_url: str, build_docs: bool = True) -> LayerResult:
-    """Run every suite of ``layer`` as one checkpoint; store results in ``audit.validation_results``."""
+def validate_layer(
+    layer: str, warehouse_url: str, build_docs: bool = True, all_rows: bool | None = None
+) -> LayerResult:
+    """Run every suite of ``layer`` as one checkpoint; store results in ``audit.validation_results``.
+
+    ``all_rows``: validate every row of the dated suites too (default: ``POSTSALE_VALIDATE_ALL_ROWS``);
+    otherwise they check only the rows since their last passing run (``expectations/incremental.py``).
+    """
     import great_expectations as gx
     import psycopg
 
     started = time.monotonic()
+    all_rows = incremental.all_rows_requested() if all_rows is None else all_rows
     with psycopg.connect(warehouse_url) as conn:
         env = BuildEnv(load_catalog(conn, SCHEMAS[layer]), Settings.from_env())
-    suites = suites_for(layer, env)
-    present = [ts for ts in suites if env.catalog.exists(ts.schema, ts.table)]
+        suites = suites_for(layer, env)
+        present = [ts for ts in suites if env.catalog.exists(ts.schema, ts.table)]
+        # Marks are read before any check runs: rows arriving during the run are after the mark.
+        scopes = incremental.read_scopes(conn, present, all_rows, env.catalog)
     skipped = [ts.relation for ts in suites if ts not in present]
     to_run = [catalog_suite(layer, suites, env), *present]
 
@@ -223,11 +239,16 @@ def validate_layer(layer: str, warehouse_url: str, build_docs: bool = True) -> L
     )
     definitions, by_suite = [], {}
     for ts in to_run:
-        asset = next((a for a in ds.assets if a.name == ts.name), None) or ds.add_table_asset(
-            name=ts.name, table_name=ts.table, schema_name=ts.schema
-        )
-        batch = next((b for b in asset.batch_definitions if b.name == "whole_table"), None)
-        batch = batch or asset.add_batch_definition_whole_table("whole_table")
+        # (add_or_update_postgres above starts the datasource without assets: each run adds its own.)
+        scope = scopes.get(ts.name)
+        query = scope.query() if scope else None
+        if query:
+            # A query asset: GX substitutes it for ``{batch}`` as a subquery, so PostgreSQL plans
+            # each check with the restriction (an index range scan on the dating column).
+            asset = ds.add_query_asset(name=ts.name, query=query)
+        else:
+            asset = ds.add_table_asset(name=ts.name, table_name=ts.table, schema_name=ts.schema)
+        batch = asset.add_batch_definition_whole_table("whole_table")
         suite = gx.ExpectationSuite(name=ts.name)
         for check in ts.checks:
             suite.add_expectation(_expectation(check))
@@ -248,8 +269,10 @@ def validate_layer(layer: str, warehouse_url: str, build_docs: bool = True) -> L
     run_id = f"{layer}-{uuid.uuid4()}"
     result = checkpoint.run()
     rows = []
+    described = {name: sc.describe() for name, sc in scopes.items()}
     for vr in result.run_results.values():
         ts = by_suite[vr.suite_name]
+        scope = described.get(vr.suite_name, {"rows": "all"})
         for er in vr.results:
             cfg = er.expectation_config
             res = er.result or {}
@@ -280,13 +303,17 @@ def validate_layer(layer: str, warehouse_url: str, build_docs: bool = True) -> L
                             "type": cfg.type,
                             "description": meta.get("description"),
                             **{k: v for k, v in cfg.kwargs.items() if k != "batch_id"},
+                            "scope": scope,
                         }
                     ),
                 }
             )
-    with psycopg.connect(warehouse_url) as conn:
+    outcome = LayerResult(run_id, layer, rows, skipped=skipped, scopes=described)
+    with psycopg.connect(warehouse_url) as conn:  # one transaction: results and marks together
         audit.write_results(conn, rows)
-    outcome = LayerResult(run_id, layer, rows, skipped=skipped, seconds=time.monotonic() - started)
+        failed = {r["suite"] for r in outcome.critical_failures}
+        incremental.record_marks(conn, scopes, failed, run_id)
+    outcome.seconds = time.monotonic() - started
     log.info(outcome.summary())
     return outcome
 

@@ -51,6 +51,12 @@ class TableSuite:
     giving the PostgreSQL type some of them must have). ``required``: the table must exist —
     a missing required table is a critical failure; a missing optional one (a mart the dbt
     project does not define yet) is recorded as a warning, never silently passed.
+
+    ``dated_by``: on a big append-only table, the column dating its rows (indexed, ideally;
+    list it in ``key_columns``/``column_types`` so the catalog suite checks it is there).
+    The suite then validates only the rows since its last passing run, minus the late-arrival
+    days (``expectations/incremental.py``): ``{batch}`` is those rows, so its checks should be
+    row rules; a check over the whole batch (a key scan) sees only them, as the dbt tests do.
     """
 
     layer: str
@@ -62,6 +68,7 @@ class TableSuite:
     required: bool = True
     # Column sets a database constraint guarantees unique: verified in the catalog, not scanned.
     constraint_keys: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    dated_by: str | None = None
 
     @property
     def name(self) -> str:
