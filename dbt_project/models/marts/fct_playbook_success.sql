@@ -37,17 +37,27 @@ catalog as (
 
 ),
 
+feature_bits as (
+
+    select * from {{ ref('int_features_numbered') }}
+
+),
+
 feature_first_use as (
 
+    -- From the stored per-day feature masks (launched features are catalog features: see
+    -- launch_adoption), not by unnesting every user-day's feature list.
     select
         user_days.user_id,
-        used.feature_key,
+        launches.feature_key,
         min(user_days.activity_date) as first_used_on
-    from user_days
-    cross join lateral unnest(user_days.features_used) as used (feature_key)
-    inner join launches on used.feature_key = launches.feature_key
-    where user_days.activity_date >= launches.released_on
-    group by user_days.user_id, used.feature_key
+    from launches
+    inner join feature_bits on launches.feature_key = feature_bits.feature_key
+    inner join user_days
+        on
+            launches.released_on <= user_days.activity_date
+            and (1 << feature_bits.bit_position) & user_days.feature_mask != 0
+    group by user_days.user_id, launches.feature_key
 
 ),
 
