@@ -104,8 +104,18 @@ def _context():
 
 
 def _sqlalchemy_url(url: str) -> str:
+    """GX's engine URL, with the session options dbt's connections get (JIT off: the checks read
+    tables dbt has just written, whose estimates would make PostgreSQL compile short queries)."""
+    from urllib.parse import quote
+
+    from connectors.warehouse import dbt_session_options
+
     scheme, rest = url.split("://", 1)
-    return f"postgresql+psycopg://{rest}" if scheme in ("postgres", "postgresql") else url
+    if scheme not in ("postgres", "postgresql"):
+        return url
+    options = dbt_session_options()
+    query = f"{'&' if '?' in rest else '?'}options={quote(options)}" if options else ""
+    return f"postgresql+psycopg://{rest}{query}"
 
 
 def _forget_layer(layer: str) -> None:

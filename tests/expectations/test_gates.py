@@ -111,3 +111,17 @@ def test_unknown_subscription_status_stops_staging_and_warnings_do_not(warehouse
     assert "expect_email_format" in {r["expectation"] for r in outcome.warnings}
     with pytest.raises(ValidationFailed, match=r"stg_stripe__subscriptions.*'value': 'zombie'"):
         raise_on_failure(outcome)
+
+
+def test_gx_sessions_run_with_the_dbt_session_options(warehouse):
+    """GX's engine gets the same session settings as dbt (JIT off), through libpq options."""
+    import sqlalchemy as sa
+
+    from expectations.runner import _sqlalchemy_url
+
+    engine = sa.create_engine(_sqlalchemy_url(warehouse))
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("show jit")).scalar() == "off"
+    finally:
+        engine.dispose()
