@@ -167,12 +167,9 @@ user_attributes as (
 
 ),
 
-{% if rebuilt_days %}
+{% if is_incremental() %}
 
-    -- A daily run (a few rebuilt days): every rolling figure of every rebuilt day from one
-    -- aggregate per user over their active days in the look-back, one set of filtered
-    -- aggregates per rebuilt day. The same counts as the range windows below, without sorting
-    -- the look-back by user and day or passing over it once per window.
+    -- Incremental: output rows only for the rebuilt days (a few per daily run).
     build_days as (
 
         select
@@ -187,6 +184,14 @@ user_attributes as (
 
     ),
 
+{% endif %}
+
+{% if rebuilt_days %}
+
+    -- A daily run (a few rebuilt days): every rolling figure of every rebuilt day from one
+    -- aggregate per user over their active days in the look-back, one set of filtered
+    -- aggregates per rebuilt day. The same counts as the range windows below, without sorting
+    -- the look-back by user and day or passing over it once per window.
     spine_active_days as (
 
         -- Active days on days the full build's spine has for the user.
@@ -250,20 +255,6 @@ user_attributes as (
     -- Incremental: only the rebuilt days (a few per daily run) need output rows, and their
     -- rolling counts need only the active days of the look-back before them. A dense spine over
     -- the whole look-back would be ~60 user-days per output row (18 M at 10,000 accounts).
-    build_days as (
-
-        select
-            user_attributes.user_id,
-            date_day::date as date_day
-        from user_attributes
-        cross join lateral generate_series(
-            greatest(user_attributes.invited_on, {{ build_start }}),
-            least({{ as_of_date() }}, user_attributes.churned_on - 1),
-            interval '1 day'
-        ) as date_day
-
-    ),
-
     output_days as (
 
         select
