@@ -23,6 +23,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-memory-double", action="store_true", help="skip the events sync at 2N")
     p.add_argument("--update-docs", type=Path, help="rewrite the latest-report section of this file")
     p.add_argument("--keep-database", action="store_true")
+    p.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="go on with a stopped run kept with --keep-database: its finished stages are kept, the rest run",
+    )
+    p.add_argument(
+        "--redo",
+        nargs="*",
+        default=[],
+        metavar="PREFIX",
+        help="with --resume: run again the finished stages whose key starts with one of these (e.g. dbt. validate.)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -40,6 +53,8 @@ def main(args: argparse.Namespace) -> int:
         memory_double=not args.no_memory_double,
         update_docs=args.update_docs,
         keep_database=args.keep_database,
+        resume=args.resume,
+        redo=tuple(args.redo),
     )
     # SIGTERM stops the run like Ctrl-C: the report is saved and the databases are dropped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

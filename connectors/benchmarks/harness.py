@@ -55,6 +55,10 @@ class BenchConfig:
     memory_double: bool = True
     update_docs: Path | None = None
     keep_database: bool = False
+    # Go on with a stopped run (kept with keep_database): its finished stages are kept, except
+    # those whose key starts with one of `redo`; the rest run on its databases.
+    resume: Path | None = None
+    redo: tuple[str, ...] = ()
 
     @property
     def as_of(self) -> date:
@@ -63,9 +67,17 @@ class BenchConfig:
         return datetime.now(tz=UTC).date() - timedelta(days=1)
 
 
+# Stages after which the run's simulated world has changed (HubSpot writes, a later clock): a run
+# stopped after one of them cannot be resumed, since its world copy is deleted when it stops.
+WORLD_CHANGING_STAGES = ("reverse_etl.first", "extract.incremental")
+
+
 class Bench:
     def __init__(self, cfg: BenchConfig) -> None:
         self.cfg = cfg
+        if cfg.resume:
+            self._init_resumed(cfg.resume)
+            return
         self.run_id = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S")
         self.dir = (cfg.out / f"run-{self.run_id}-{cfg.accounts}").resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -80,6 +92,35 @@ class Bench:
             "status": "running",
         }
         self.databases: list[str] = []
+
+    def _init_resumed(self, run_dir: Path) -> None:
+        """Load a stopped run's report; keep its finished stages (less `redo`), reuse its databases."""
+        self.dir = run_dir.resolve()
+        self.data = json.loads((self.dir / "report.json").read_text())
+        self.run_id = self.data["run_id"]
+        if self.data["config"]["accounts"] != self.cfg.accounts or self.data["config"]["seed"] != self.cfg.seed:
+            raise ValueError(f"{run_dir} is a run of another world ({self.data['config']})")
+        done = [k for k, v in self.data["stages"].items() if "error" not in v]
+        changed = [k for k in WORLD_CHANGING_STAGES if k in done]
+        if changed:
+            raise ValueError(f"{run_dir} cannot be resumed: its simulated world changed in {changed}")
+        if not self.data.get("scratch_database"):
+            raise ValueError(f"{run_dir} does not name its databases: it cannot be resumed")
+        for key in list(self.data["stages"]):
+            if key not in done or key.startswith(self.cfg.redo or ("\0",)):
+                del self.data["stages"][key]
+        self.data.setdefault("resumed", []).append(
+            {
+                "at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+                "kept_stages": list(self.data["stages"]),
+                "redo": list(self.cfg.redo),
+                "previous_status": self.data.get("status"),
+            }
+        )
+        self.data["status"] = "running"
+        self.tmp = self.dir / "tmp"
+        self.tmp.mkdir(exist_ok=True)
+        self.databases = [self.data["database"], self.data["scratch_database"]]
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -123,7 +164,11 @@ class Bench:
 
     def stage(self, key: str, name: str, params: dict, required: bool = True) -> dict:
         """A Python stage (``connectors.benchmarks.stage``) in its own process. A failure raises when
-        later stages need this one (``required``); otherwise it is recorded and the run goes on."""
+        later stages need this one (``required``); otherwise it is recorded and the run goes on.
+        A stage a resumed run already finished is not run again."""
+        if key in self.data["stages"]:
+            log.info("bench: %s kept from the run being resumed", key)
+            return self.data["stages"][key]
         spec = self.tmp / f"{key}.spec.json"
         result = self.tmp / f"{key}.result.json"
         spec.write_text(json.dumps({"stage": name, "params": params, "result": str(result)}))
@@ -163,9 +208,14 @@ class Bench:
 
     def run(self) -> dict:
         self.admin = admin_url()
-        self.url = self.create_db("postsale_bench")
-        self.scratch = self.create_db("postsale_bench_scratch")
+        if self.cfg.resume:
+            params = WarehouseParams.from_url(self.admin)
+            self.url, self.scratch = (params.url(dbname=name) for name in self.databases)
+        else:
+            self.url = self.create_db("postsale_bench")
+            self.scratch = self.create_db("postsale_bench_scratch")
         self.data["database"] = WarehouseParams.from_url(self.url).dbname
+        self.data["scratch_database"] = WarehouseParams.from_url(self.scratch).dbname
         try:
             self._run()
             self.data["status"] = "complete"
@@ -185,7 +235,9 @@ class Bench:
     def _world(self) -> Path:
         cfg = self.cfg
         pristine = cfg.out.resolve() / "worlds" / f"{cfg.accounts}-{cfg.seed}-{cfg.as_of}"
-        if not (pristine / "world.db").exists():
+        if "generate" in self.data["stages"] and self.cfg.resume and (pristine / "world.db").exists():
+            pass  # the resumed run's own generation stays in its report
+        elif not (pristine / "world.db").exists():
             shutil.rmtree(pristine, ignore_errors=True)
             params = {"world": str(pristine), "accounts": cfg.accounts, "seed": cfg.seed, "as_of": str(cfg.as_of)}
             self.stage("generate", "generate", params)
