@@ -107,7 +107,7 @@ class Bench:
         if not self.data.get("scratch_database"):
             raise ValueError(f"{run_dir} does not name its databases: it cannot be resumed")
         for key in list(self.data["stages"]):
-            if key not in done or key.startswith(self.cfg.redo or ("\0",)):
+            if key not in done or (self.cfg.redo and key.startswith(self.cfg.redo)):
                 del self.data["stages"][key]
         self.data.setdefault("resumed", []).append(
             {
