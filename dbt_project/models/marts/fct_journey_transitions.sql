@@ -197,61 +197,63 @@ episodes as (
 
     ),
 
-    rederived_episodes as (
+    settled_episodes as (
 
-        -- Older episodes whose trigger or exit can change: regressions (triggers are rebuilt) and
-        -- exits on a churn date, stored or current.
+        -- Stored episodes that end (with the day after them) before the cut day and begin after
+        -- the account's first day: their days and neighbours are unchanged. Their trigger or exit
+        -- can still change if they are regressions (triggers are rebuilt) or end on a churn
+        -- date, stored or current.
         select
-            built.company_id,
-            built.stage,
-            built.entered_on,
-            built.last_day_in_stage,
-            built.segment as recent_segment,
-            null::text as built_segment,
-            null::date as older_from,
-            null::date as older_to
+            built.*,
+            built.is_regression
+            or built.exit_type = 'churned'
+            or coalesce(accounts.churned_on = built.last_day_in_stage + 1, false) as can_change
         from built
         inner join window_bounds on built.company_id = window_bounds.company_id
         inner join accounts on built.company_id = accounts.company_id
         where
             built.last_day_in_stage < {{ cut_day }}
             and built.entered_on > window_bounds.first_day
-            and (
-                built.is_regression
-                or built.exit_type = 'churned'
-                or coalesce(accounts.churned_on = built.last_day_in_stage + 1, false)
-            )
+
+    ),
+
+    rederived_episodes as (
+
+        select
+            company_id,
+            stage,
+            entered_on,
+            last_day_in_stage,
+            segment as recent_segment,
+            null::text as built_segment,
+            null::date as older_from,
+            null::date as older_to
+        from settled_episodes
+        where can_change
 
     ),
 
     kept as (
 
-        -- Every other stored episode: all its days and neighbours lie before the cut day, unchanged.
+        -- Every other stored episode is kept as it was.
         select
-            built.stage_episode_id,
-            built.company_id,
-            built.segment,
-            built.stage,
-            built.entered_on,
-            built.exited_on,
-            built.days_in_stage,
-            built.is_entry_observed,
-            built.previous_primary_stage,
-            built.previous_core_stage,
-            built.next_primary_stage,
-            built.next_core_stage,
-            built.is_regression,
-            built.regression_trigger,
-            built.exit_type
-        from built
-        inner join window_bounds on built.company_id = window_bounds.company_id
-        inner join accounts on built.company_id = accounts.company_id
-        where
-            built.last_day_in_stage < {{ cut_day }}
-            and built.entered_on > window_bounds.first_day
-            and not built.is_regression
-            and built.exit_type != 'churned'
-            and not coalesce(accounts.churned_on = built.last_day_in_stage + 1, false)
+            stage_episode_id,
+            company_id,
+            segment,
+            stage,
+            entered_on,
+            exited_on,
+            days_in_stage,
+            is_entry_observed,
+            previous_primary_stage,
+            previous_core_stage,
+            next_primary_stage,
+            next_core_stage,
+            is_regression,
+            regression_trigger,
+            exit_type
+        from settled_episodes
+        where not can_change
 
     ),
 
