@@ -109,6 +109,12 @@ def markdown(d: dict) -> str:
     ]
     if d["status"].startswith("failed"):
         lines += [f"Stopped: `{d['status'][:300]}`", ""]
+    for part in d.get("resumed", []):
+        # A resumed run says so: which stages come from the part before it, which were redone.
+        stopped = part["previous_status"].split("\n")[0][:160]
+        redo = ", ".join(f"`{r}`" for r in part["redo"])
+        again = f", stages starting with {redo} run again." if redo else "."
+        lines += [f"Resumed at {part['at']} after `{stopped}`: {len(part['kept_stages'])} stages kept{again}", ""]
     lines += ["### Ratios against targets", "", "| figure | measured | target | met |", "|---|---|---|---|"]
     ld = st.get("loader", {})
     if "ratio_vs_copy" in ld:
