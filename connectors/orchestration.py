@@ -57,7 +57,7 @@ def dbt_task_group(group_id: str, select: list[str], exclude: list[str] | None =
     from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 
     from connectors.runtime import warehouse_conn_id
-    from connectors.warehouse import dbt_session_options
+    from connectors.warehouse import session_options
 
     if not MANIFEST.exists():
         raise FileNotFoundError(f"{MANIFEST} is missing: run `make manifest` (dbt parse) first")
@@ -73,7 +73,7 @@ def dbt_task_group(group_id: str, select: list[str], exclude: list[str] | None =
     }
     env = {var: "{{ " + f"{conn}.{attr}" + " }}" for var, attr in fields.items()}
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
-    env["PGOPTIONS"] = dbt_session_options()  # session settings (JIT off): connectors/warehouse.py
+    env["PGOPTIONS"] = session_options()  # session settings (JIT off): connectors/warehouse.py
     # Unit tests check the SQL, not the data: they run in CI (`make test`), not in every daily
     # build. They also need an incremental model's table to exist already (`input: this`).
     env["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"

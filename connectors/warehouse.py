@@ -26,13 +26,14 @@ DEFAULT_DATABASE = "postsale"
 # pgserver refuses to run postgres as root; so do we, for the same reason initdb does.
 EMBEDDED_SYSTEM_USER = "pgserver"
 # Session settings for dbt's connections, passed as libpq's PGOPTIONS (dbt-postgres has no
-# profile field for them; its connections then get them on every model and test).
+# profile field for them; its connections then get them on every model and test), and for GX's
+# engine (expectations/runner.py), which reads the same freshly written tables.
 # JIT off: PostgreSQL compiles any query whose *estimated* cost passes jit_above_cost, and
 # a model reading a table dbt just created has no statistics yet, so estimates run to
 # hundreds of millions of rows. Measured at 2,000 accounts: compiling took 3.7 s of a 5.0 s
 # query on fct_user_adoption_daily's incremental build; the incremental build's node time
 # fell from 236 s to 177 s with it off (docs/PERFORMANCE.md).
-DBT_SESSION_OPTIONS = "-c jit=off"
+SESSION_OPTIONS = "-c jit=off"
 
 
 def local_dir() -> Path:
@@ -77,13 +78,13 @@ class WarehouseParams:
             "WAREHOUSE_USER": self.user,
             "WAREHOUSE_PASSWORD": self.password,
             "WAREHOUSE_DBNAME": self.dbname,
-            "PGOPTIONS": dbt_session_options(),
+            "PGOPTIONS": session_options(),
         }
 
 
-def dbt_session_options() -> str:
-    """libpq options for dbt's sessions: ``POSTSALE_DBT_PGOPTIONS``, default ``-c jit=off``."""
-    return os.environ.get("POSTSALE_DBT_PGOPTIONS", DBT_SESSION_OPTIONS)
+def session_options() -> str:
+    """libpq options for dbt's and GX's sessions: ``POSTSALE_DBT_PGOPTIONS``, default ``-c jit=off``."""
+    return os.environ.get("POSTSALE_DBT_PGOPTIONS", SESSION_OPTIONS)
 
 
 class EmbeddedPostgres:

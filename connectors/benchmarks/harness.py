@@ -235,13 +235,12 @@ class Bench:
     def _world(self) -> Path:
         cfg = self.cfg
         pristine = cfg.out.resolve() / "worlds" / f"{cfg.accounts}-{cfg.seed}-{cfg.as_of}"
-        if "generate" in self.data["stages"] and self.cfg.resume and (pristine / "world.db").exists():
-            pass  # the resumed run's own generation stays in its report
-        elif not (pristine / "world.db").exists():
+        if not (pristine / "world.db").exists():
             shutil.rmtree(pristine, ignore_errors=True)
+            self.data["stages"].pop("generate", None)  # a resumed run whose cached world is gone
             params = {"world": str(pristine), "accounts": cfg.accounts, "seed": cfg.seed, "as_of": str(cfg.as_of)}
             self.stage("generate", "generate", params)
-        else:
+        elif "generate" not in self.data["stages"]:  # (a resumed run keeps its own record)
             self.data["stages"]["generate"] = {"skipped": f"reused {pristine} (same accounts, seed and as-of)"}
         size = sum(f.stat().st_size for f in pristine.rglob("*") if f.is_file())
         self.data["world"] = {"dir": str(pristine), "bytes": size, "as_of": str(cfg.as_of)}

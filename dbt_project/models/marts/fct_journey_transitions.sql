@@ -42,9 +42,6 @@ accounts as (
         from {{ this }}
 
     ),
-{% endif %}
-
-{% if cut_day is not none %}
 
     window_bounds as (
 
