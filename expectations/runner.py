@@ -108,12 +108,12 @@ def _sqlalchemy_url(url: str) -> str:
     tables dbt has just written, whose estimates would make PostgreSQL compile short queries)."""
     from urllib.parse import quote
 
-    from connectors.warehouse import dbt_session_options
+    from connectors.warehouse import session_options
 
     scheme, rest = url.split("://", 1)
     if scheme not in ("postgres", "postgresql"):
         return url
-    options = dbt_session_options()
+    options = session_options()
     query = f"{'&' if '?' in rest else '?'}options={quote(options)}" if options else ""
     return f"postgresql+psycopg://{rest}{query}"
 
