@@ -159,6 +159,8 @@ class Bench:
             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
             "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             "log": str(logf),
+            # The code the stage ran (each stage imports it afresh): the report names every commit.
+            "commit": code_commit(),
         }
         return proc.returncode, meta
 
@@ -386,6 +388,19 @@ class Bench:
             self.save()
             if code != 0:
                 raise RuntimeError(f"airflow dags test {dag_id} failed: see {meta['log']}")
+
+
+def code_commit() -> str | None:
+    """HEAD of the checkout the stages import from, with ``+dirty`` for uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None  # not a git checkout (an unpacked release)
+    return head + ("+dirty" if dirty else "")
 
 
 def _dag_overhead(db: Path, dag_id: str, process_wall: float) -> dict:

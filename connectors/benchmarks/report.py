@@ -115,6 +115,17 @@ def markdown(d: dict) -> str:
         redo = ", ".join(f"`{r}`" for r in part["redo"])
         again = f", stages starting with {redo} run again." if redo else "."
         lines += [f"Resumed at {part['at']} after `{stopped}`: {len(part['kept_stages'])} stages kept{again}", ""]
+    commits: dict[str, list[str]] = {}
+    for key, v in st.items():
+        if isinstance(v, dict) and v.get("commit"):
+            commits.setdefault(v["commit"], []).append(key)
+    if len(commits) == 1:
+        lines += [f"Code: commit `{next(iter(commits))}` for every stage.", ""]
+    elif commits:
+        # Stages of one run at different commits (the code changed under a running bench): say which.
+        lines += ["Code: stages ran at more than one commit:", ""]
+        lines += [f"- `{c}`: {', '.join(f'`{k}`' for k in keys)}" for c, keys in commits.items()]
+        lines += [""]
     lines += ["### Ratios against targets", "", "| figure | measured | target | met |", "|---|---|---|---|"]
     ld = st.get("loader", {})
     if "ratio_vs_copy" in ld:
