@@ -1,7 +1,8 @@
 """Run a layer's suites inside PostgreSQL through GX's SQL datasource; keep and judge the results.
 
 The GX project (a file context) lives under ``<local_dir>/gx``: it is generated from the suites
-in code on every run, never edited by hand, and holds the Data Docs site.
+in code on every run (keeping the data assets that still match), never edited by hand, and
+holds the Data Docs site.
 """
 
 from __future__ import annotations
@@ -99,6 +100,13 @@ def _context():
     root = gx_root()
     root.mkdir(parents=True, exist_ok=True)
     ctx = gx.get_context(mode="file", project_root_dir=str(root))
+    if ctx.variables.config_variables_file_path:
+        # GX re-reads and parses the config-variables YAML on every config look-up (hundreds per
+        # run, a third of a small layer's time); the generated project substitutes nothing, so
+        # it goes, and the context is reopened without that provider.
+        ctx.variables.config_variables_file_path = None
+        ctx.variables.save()
+        ctx = gx.get_context(mode="file", project_root_dir=str(root))
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return ctx
 
@@ -128,6 +136,48 @@ def _forget_layer(layer: str) -> None:
     (base / "checkpoints" / f"{layer}_checkpoint.json").unlink(missing_ok=True)
     for path in (base / "validation_definitions").glob(f"{layer}.*.json"):
         path.unlink()
+
+
+def _sync_assets(ctx, layer: str, warehouse_url: str, wanted: dict[str, tuple[TableSuite, str | None]]) -> dict:
+    """The layer's datasource with one asset per suite (a query asset where ``wanted`` gives a
+    query); returns each suite's whole-table batch definition.
+
+    Assets that still match are kept from the last run: GX rewrites the whole project YAML (every
+    layer's datasource) for each asset or batch definition it adds, so re-adding them all cost
+    more than the checks of a layer whose only change is the incremental events window. One
+    datasource per layer: updating one layer's assets never strands another layer's definitions.
+    """
+    name, connection = f"{DATASOURCE}_{layer}", _sqlalchemy_url(warehouse_url)
+    try:
+        ds = ctx.data_sources.get(name)
+    except (KeyError, ValueError, LookupError):
+        ds = None
+    if ds is None or str(ds.connection_string) != connection:
+        ds = ctx.data_sources.add_or_update_postgres(name=name, connection_string=connection)
+
+    def same(asset, ts: TableSuite, query: str | None) -> bool:
+        if query:
+            return getattr(asset, "query", None) == query
+        return getattr(asset, "table_name", None) == ts.table and getattr(asset, "schema_name", None) == ts.schema
+
+    existing = {a.name: a for a in ds.assets}
+    for asset_name, asset in existing.items():
+        if asset_name not in wanted or not same(asset, *wanted[asset_name]):
+            ds.delete_asset(asset_name)
+    kept = {a.name for a in ds.assets}
+    batches = {}
+    for asset_name, (ts, query) in wanted.items():
+        if asset_name in kept:
+            asset = ds.get_asset(asset_name)
+            if any(b.name == "whole_table" for b in asset.batch_definitions):
+                batches[asset_name] = asset.get_batch_definition("whole_table")
+                continue
+        elif query:
+            asset = ds.add_query_asset(name=asset_name, query=query)
+        else:
+            asset = ds.add_table_asset(name=asset_name, table_name=ts.table, schema_name=ts.schema)
+        batches[asset_name] = asset.add_batch_definition_whole_table("whole_table")
+    return batches
 
 
 def suites_for(layer: str, env: BuildEnv) -> list[TableSuite]:
@@ -243,22 +293,13 @@ def validate_layer(
 
     ctx = _context()
     _forget_layer(layer)
-    # One datasource per layer: updating one layer's assets never strands another layer's definitions.
-    ds = ctx.data_sources.add_or_update_postgres(
-        name=f"{DATASOURCE}_{layer}", connection_string=_sqlalchemy_url(warehouse_url)
-    )
+    # A query asset for a dated suite: GX substitutes it for ``{batch}`` as a subquery, so
+    # PostgreSQL plans each check with the restriction (an index range scan on the dating column).
+    queries = {ts.name: scopes[ts.name].query() if ts.name in scopes else None for ts in to_run}
+    batches = _sync_assets(ctx, layer, warehouse_url, {ts.name: (ts, queries[ts.name]) for ts in to_run})
     definitions, by_suite = [], {}
     for ts in to_run:
-        # (add_or_update_postgres above starts the datasource without assets: each run adds its own.)
-        scope = scopes.get(ts.name)
-        query = scope.query() if scope else None
-        if query:
-            # A query asset: GX substitutes it for ``{batch}`` as a subquery, so PostgreSQL plans
-            # each check with the restriction (an index range scan on the dating column).
-            asset = ds.add_query_asset(name=ts.name, query=query)
-        else:
-            asset = ds.add_table_asset(name=ts.name, table_name=ts.table, schema_name=ts.schema)
-        batch = asset.add_batch_definition_whole_table("whole_table")
+        batch = batches[ts.name]
         suite = gx.ExpectationSuite(name=ts.name)
         for check in ts.checks:
             suite.add_expectation(_expectation(check))
