@@ -160,7 +160,7 @@ class Bench:
             "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             "log": str(logf),
             # The code the stage ran (each stage imports it afresh): the report names every commit.
-            "commit": code_commit(),
+            "commit": code_commit(self.cfg.update_docs),
         }
         return proc.returncode, meta
 
@@ -390,14 +390,17 @@ class Bench:
                 raise RuntimeError(f"airflow dags test {dag_id} failed: see {meta['log']}")
 
 
-def code_commit() -> str | None:
-    """HEAD of the checkout the stages import from, with ``+dirty`` for uncommitted changes."""
+def code_commit(report_doc: Path | None = None) -> str | None:
+    """HEAD of the checkout the stages import from, with ``+dirty`` for uncommitted changes
+    (other than ``report_doc``, the docs page the run itself rewrites)."""
+    doc = report_doc.resolve() if report_doc else None
+    exclude = [f":(exclude){doc.relative_to(PROJECT_ROOT)}"] if doc and doc.is_relative_to(PROJECT_ROOT) else []
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
         ).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *exclude],
+                               cwd=PROJECT_ROOT, capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return None  # not a git checkout (an unpacked release)
     return head + ("+dirty" if dirty else "")
