@@ -2,18 +2,34 @@
 -- One row per account and day over the history window: health score 0–100, its component
 -- scores, how many components had data (a component without data is excluded and the
 -- weights of the others renormalised, never read as zero), band, top drivers (the lowest
--- signals) and the 7- and 30-day change.
+-- signals) and the 7- and 30-day change (an incremental run reads the 30 settled days before
+-- the rebuilt ones from this table).
 with
 
 signals as (
 
     select * from {{ ref('int_account_health_signals_daily') }}
     {% if is_incremental() %}
-        -- The 30-day change needs the 30 days before the first rebuilt day.
-        where date_day >= {{ build_start }} - 30
+        where date_day >= {{ build_start }}
     {% endif %}
 
 ),
+
+{% if is_incremental() %}
+    settled_scores as (
+
+        -- The 7- and 30-day changes need the scores of the 30 days before the first rebuilt day.
+        -- Those days are settled: their stored scores (already rounded as the change rounds them)
+        -- are read back instead of re-scoring 30 days of signals on every run.
+        select
+            company_id,
+            date_day,
+            health_score
+        from {{ this }}
+        where date_day >= {{ build_start }} - 30 and date_day < {{ build_start }}
+
+    ),
+{% endif %}
 
 signal_weights as (
 
@@ -89,19 +105,32 @@ drivers as (
 
 ),
 
+score_history as (
+
+    select
+        company_id,
+        date_day,
+        health_score
+    from scored
+    {% if is_incremental() %}
+        union all
+        select * from settled_scores
+    {% endif %}
+
+),
+
 changes as (
 
     select
-        scored.*,
-        round(scored.health_score, 1)
-        - round(lag(scored.health_score, 7) over by_day, 1) as score_change_7d,
-        round(scored.health_score, 1)
-        - round(lag(scored.health_score, 30) over by_day, 1) as score_change_30d,
-        lag(scored.date_day, 30) over by_day as date_30d_before
-    from scored
+        company_id,
+        date_day,
+        round(health_score, 1) - round(lag(health_score, 7) over by_day, 1) as score_change_7d,
+        round(health_score, 1) - round(lag(health_score, 30) over by_day, 1) as score_change_30d,
+        lag(date_day, 30) over by_day as date_30d_before
+    from score_history
     window by_day as (
-        partition by scored.company_id
-        order by scored.date_day
+        partition by company_id
+        order by date_day
     )
 
 ),
@@ -109,29 +138,30 @@ changes as (
 final as (
 
     select
-        md5(changes.company_id || '|' || changes.date_day::text) as account_day_id,
-        changes.company_id,
-        changes.date_day,
-        round(changes.health_score, 1) as health_score,
+        md5(scored.company_id || '|' || scored.date_day::text) as account_day_id,
+        scored.company_id,
+        scored.date_day,
+        round(scored.health_score, 1) as health_score,
         case
-            when changes.health_score is null then 'unknown'
-            when round(changes.health_score, 1) >= {{ var('health_green_min') }} then 'green'
-            when round(changes.health_score, 1) >= {{ var('health_yellow_min') }} then 'yellow'
+            when scored.health_score is null then 'unknown'
+            when round(scored.health_score, 1) >= {{ var('health_green_min') }} then 'green'
+            when round(scored.health_score, 1) >= {{ var('health_yellow_min') }} then 'yellow'
             else 'red'
         end as health_band,
-        changes.components_used::integer as components_used,
-        round(changes.usage_score, 1) as usage_score,
-        round(changes.relationship_score, 1) as relationship_score,
-        round(changes.business_context_score, 1) as business_context_score,
-        round(changes.sentiment_score, 1) as sentiment_score,
+        scored.components_used::integer as components_used,
+        round(scored.usage_score, 1) as usage_score,
+        round(scored.relationship_score, 1) as relationship_score,
+        round(scored.business_context_score, 1) as business_context_score,
+        round(scored.sentiment_score, 1) as sentiment_score,
         coalesce(drivers.top_drivers, '') as top_drivers,
         changes.score_change_7d,
         -- Only a full 30-day look-back counts (gaps in history leave it null).
         case when changes.date_30d_before = changes.date_day - 30 then changes.score_change_30d end
         as score_change_30d
-    from changes
-    left join drivers on changes.company_id = drivers.company_id and changes.date_day = drivers.date_day
-    where changes.date_day >= {{ build_start }}
+    from scored
+    inner join changes on scored.company_id = changes.company_id and scored.date_day = changes.date_day
+    left join drivers on scored.company_id = drivers.company_id and scored.date_day = drivers.date_day
+    where scored.date_day >= {{ build_start }}
 
 )
 
