@@ -150,33 +150,36 @@ def _sync_assets(ctx, layer: str, warehouse_url: str, wanted: dict[str, tuple[Ta
     name, connection = f"{DATASOURCE}_{layer}", _sqlalchemy_url(warehouse_url)
     try:
         ds = ctx.data_sources.get(name)
-    except (KeyError, ValueError, LookupError):
+    except KeyError:  # (GX's documented "not found")
         ds = None
     if ds is None or str(ds.connection_string) != connection:
         ds = ctx.data_sources.add_or_update_postgres(name=name, connection_string=connection)
 
-    def same(asset, ts: TableSuite, query: str | None) -> bool:
+    def matches(asset) -> bool:
+        if asset.name not in wanted:
+            return False
+        ts, query = wanted[asset.name]
         if query:
             return getattr(asset, "query", None) == query
         return getattr(asset, "table_name", None) == ts.table and getattr(asset, "schema_name", None) == ts.schema
 
-    existing = {a.name: a for a in ds.assets}
-    for asset_name, asset in existing.items():
-        if asset_name not in wanted or not same(asset, *wanted[asset_name]):
-            ds.delete_asset(asset_name)
+    for asset in list(ds.assets):
+        if not matches(asset):
+            ds.delete_asset(asset.name)
     kept = {a.name for a in ds.assets}
     batches = {}
     for asset_name, (ts, query) in wanted.items():
         if asset_name in kept:
-            asset = ds.get_asset(asset_name)
-            if any(b.name == "whole_table" for b in asset.batch_definitions):
-                batches[asset_name] = asset.get_batch_definition("whole_table")
-                continue
-        elif query:
-            asset = ds.add_query_asset(name=asset_name, query=query)
+            asset = ds.get_asset(asset_name)  # (bound to the context, unlike the listed object)
         else:
-            asset = ds.add_table_asset(name=asset_name, table_name=ts.table, schema_name=ts.schema)
-        batches[asset_name] = asset.add_batch_definition_whole_table("whole_table")
+            if query:
+                asset = ds.add_query_asset(name=asset_name, query=query)
+            else:
+                asset = ds.add_table_asset(name=asset_name, table_name=ts.table, schema_name=ts.schema)
+        if any(b.name == "whole_table" for b in asset.batch_definitions):
+            batches[asset_name] = asset.get_batch_definition("whole_table")
+        else:
+            batches[asset_name] = asset.add_batch_definition_whole_table("whole_table")
     return batches
 
 
@@ -295,8 +298,8 @@ def validate_layer(
     _forget_layer(layer)
     # A query asset for a dated suite: GX substitutes it for ``{batch}`` as a subquery, so
     # PostgreSQL plans each check with the restriction (an index range scan on the dating column).
-    queries = {ts.name: scopes[ts.name].query() if ts.name in scopes else None for ts in to_run}
-    batches = _sync_assets(ctx, layer, warehouse_url, {ts.name: (ts, queries[ts.name]) for ts in to_run})
+    wanted = {ts.name: (ts, scopes[ts.name].query() if ts.name in scopes else None) for ts in to_run}
+    batches = _sync_assets(ctx, layer, warehouse_url, wanted)
     definitions, by_suite = [], {}
     for ts in to_run:
         batch = batches[ts.name]
