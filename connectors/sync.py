@@ -98,8 +98,12 @@ def sync_stream(
                         last_state = item.state
                         _commit(conn, run, last_state)
                 _commit(conn, run, last_state, final=True)
-            if stream.record_statistics:
-                # Gather them now: the transform that follows a sync may plan before autovacuum's ANALYZE.
+            if run.records or stream.record_statistics:
+                # The transform plans from these statistics and follows the sync at once; autovacuum
+                # would analyze later (after 10% of a table changed) or never (`autovacuum = off`,
+                # as on the machines of docs/PERFORMANCE.md). Never analyzed, the events table
+                # looked like a third of it matched any `_cursor >=` day: the daily models and tests
+                # seq-scanned every event instead of reading the rebuilt days through the index.
                 log_conn.execute(sql.SQL("analyze {}").format(sql.Identifier(schema.RAW_SCHEMA, stream.table)))
         except Exception as exc:
             _finish(log_conn, run, "failed", str(exc))

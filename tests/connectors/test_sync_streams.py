@@ -38,6 +38,26 @@ def test_every_stream_loads_and_a_second_run_changes_nothing(sim, fresh_warehous
     assert statuses == [("success", 2 * len(ALL))]
 
 
+def test_a_sync_leaves_planner_statistics_for_the_transform(sim, fresh_warehouse_url):
+    """dbt runs right after a sync, before autovacuum's ANALYZE (or with autovacuum off, as on
+    the benchmark machine): each sync analyzes the table it wrote, so the planner sees how few
+    events a day's `_cursor` range holds and reads them through the index."""
+    synced = sync_all(fresh_warehouse_url, sim)
+    written = {f"{s}__{n}" for (s, n), res in synced.items() if res.records}
+    analyzed = {
+        r[0] for r in rows(fresh_warehouse_url, "select tablename from pg_stats where schemaname = 'raw' and attname = '_pk'")
+    }
+    assert written - analyzed == set()
+    (since,) = rows(fresh_warehouse_url, "select max(_cursor) - interval '1 day' from raw.mixpanel__events")[0]
+    (actual,) = rows(fresh_warehouse_url, "select count(*) from raw.mixpanel__events where _cursor >= %s", (since,))[0]
+    (plan,) = rows(
+        fresh_warehouse_url,
+        "explain (format json) select * from raw.mixpanel__events where _cursor >= %s",
+        (since,),
+    )[0]
+    assert actual > 0 and actual / 3 <= plan[0]["Plan"]["Plan Rows"] <= actual * 3, (actual, plan[0]["Plan"])
+
+
 def test_stripe_customers_match_the_api_exactly(sim, fresh_warehouse_url):
     cfg = configs(sim)["stripe"]
     run_stream(fresh_warehouse_url, cfg, "customers")

@@ -4,8 +4,7 @@
         unique_key='activity_date',
         incremental_strategy='delete+insert',
         indexes=[{'columns': ['activity_date']}],
-        on_schema_change='append_new_columns',
-        post_hook="{{ analyze_built_table() }}"
+        on_schema_change='append_new_columns'
     )
 }}
 -- Product activity per user and UTC day. Incremental: a run reads only the events from the
@@ -14,12 +13,20 @@
 -- whole (delete+insert on the indexed `activity_date`), so only whole days are written.
 {%- set first_day -%}
     {%- if is_incremental() -%}
-        (
+        {%- set newest_rebuilt_from -%}
             select
                 coalesce(max(already_aggregated.activity_date), '{{ var("events_start_date") }}'::date)
                 - {{ var('late_arrival_days') }}
             from {{ this }} as already_aggregated
-        )
+        {%- endset -%}
+        {%- if execute and model.resource_type != 'unit_test' -%}
+            {#- Asked once and inlined as a date (as daily_build_start does): with the subquery's
+                unknown value PostgreSQL seq-scanned every event (2.6 M rows at 2,000 accounts,
+                13 M at 10,000) instead of reading the rebuilt days through the `_cursor` index. -#}
+            '{{ run_query(newest_rebuilt_from).columns[0].values()[0] }}'::date
+        {%- else -%}
+            ({{ newest_rebuilt_from }})
+        {%- endif -%}
     {%- else -%}
         '{{ var("events_start_date") }}'::date
     {%- endif -%}
