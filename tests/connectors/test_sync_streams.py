@@ -45,7 +45,10 @@ def test_a_sync_leaves_planner_statistics_for_the_transform(sim, fresh_warehouse
     synced = sync_all(fresh_warehouse_url, sim)
     written = {f"{s}__{n}" for (s, n), res in synced.items() if res.records}
     analyzed = {
-        r[0] for r in rows(fresh_warehouse_url, "select tablename from pg_stats where schemaname = 'raw' and attname = '_pk'")
+        r[0]
+        for r in rows(
+            fresh_warehouse_url, "select tablename from pg_stats where schemaname = 'raw' and attname = '_pk'"
+        )
     }
     assert written - analyzed == set()
     (since,) = rows(fresh_warehouse_url, "select max(_cursor) - interval '1 day' from raw.mixpanel__events")[0]
