@@ -90,9 +90,10 @@ docs: $(STAMP)  ## dbt docs site and GX Data Docs
 
 BENCH_ACCOUNTS ?= 10000
 BENCH_EVENT_DAYS ?= 120
+BENCH_ARGS ?=
 .PHONY: bench
-bench: $(MANIFEST)  ## benchmark every stage on a simulated world (BENCH_ACCOUNTS, BENCH_EVENT_DAYS): docs/PERFORMANCE.md
-	$(PY) -m connectors bench --accounts $(BENCH_ACCOUNTS) --event-days $(BENCH_EVENT_DAYS) --update-docs docs/PERFORMANCE.md
+bench: $(MANIFEST)  ## benchmark every stage on a simulated world (BENCH_ACCOUNTS, BENCH_EVENT_DAYS, BENCH_ARGS): docs/PERFORMANCE.md
+	$(PY) -m connectors bench --accounts $(BENCH_ACCOUNTS) --event-days $(BENCH_EVENT_DAYS) --update-docs docs/PERFORMANCE.md $(BENCH_ARGS)
 
 mock-apis: $(STAMP)  ## serve the simulated HubSpot, Stripe and Mixpanel APIs
 	$(PY) -m simulator serve
