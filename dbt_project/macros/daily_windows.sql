@@ -54,17 +54,22 @@
                 end
             from {{ this }} as built
         {%- endset -%}
-        {%- if execute and model.resource_type != 'unit_test' -%}
-            {#- Asked once, before the model's SQL runs, and inlined as a date: with a constant the
-                planner reads the few rebuilt days through the date_day indexes, where a subquery's
-                unknown value made it scan every day of a 35 M-row table. (A unit test's `this` is
-                a CTE of its given rows: there the subquery stays.) -#}
-            '{{ run_query(first_rebuilt_day).columns[0].values()[0] }}'::date
-        {%- else -%}
-            ({{ first_rebuilt_day }})
-        {%- endif -%}
+        {{ inlined_date(first_rebuilt_day) }}
     {%- else -%}
         {{ window_start }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro inlined_date(query) -%}
+    {#- A one-value date query, asked once before the model's SQL runs and inlined as a date:
+        with a constant the planner reads the few rebuilt days through the date indexes, where
+        a subquery's unknown value made it scan every day of a 35 M-row table (and every event
+        in int_user_days_aggregated). A unit test's `this` is a CTE of its given rows: there
+        the subquery stays. -#}
+    {%- if execute and model.resource_type != 'unit_test' -%}
+        '{{ run_query(query).columns[0].values()[0] }}'::date
+    {%- else -%}
+        ({{ query }})
     {%- endif -%}
 {%- endmacro %}
 
