@@ -21,7 +21,7 @@ COPY pyproject.toml uv.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-project --python /usr/local/bin/python3.11
 COPY . .
-# The project itself, editable (uv's default): connectors finds dbt_project/ and dags/ next to
+# The project itself, editable (uv's default): warehouse.paths finds dbt_project/ and dags/ next to
 # its package directory, so the source tree stays where the virtualenv points.
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --python /usr/local/bin/python3.11

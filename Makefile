@@ -6,6 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 UV ?= .local/tools/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
+POSTSALE := $(VENV)/bin/postsale
 STAMP := $(VENV)/.synced
 
 # Airflow for the demo: SQLite metadata under .local/airflow, this repo's dags/.
@@ -50,14 +51,14 @@ manifest: $(MANIFEST)  ## parse the dbt project (the DAGs render their dbt tasks
 
 demo: $(MANIFEST)  ## run the whole pipeline once: simulated APIs, embedded PostgreSQL, `airflow dags test`
 	@set -euo pipefail; \
-	export WAREHOUSE_URL="$$($(PY) -m connectors warehouse-url --create)"; \
+	export WAREHOUSE_URL="$$($(POSTSALE) warehouse-url --create)"; \
 	[ -f "$(WORLD)/world.db" ] || $(PY) -m simulator generate --accounts $(DEMO_ACCOUNTS) --seed $(DEMO_SEED) --out "$(WORLD)"; \
-	port=$$($(PY) -m connectors free-port); \
+	port=$$($(POSTSALE) free-port); \
 	$(PY) -m simulator serve --world "$(WORLD)" --port $$port > .local/mock-apis.log 2>&1 & mock=$$!; \
 	trap 'kill $$mock 2>/dev/null || true' EXIT; \
-	$(PY) -m connectors wait-for-port $$port --timeout 120 || { cat .local/mock-apis.log; exit 1; }; \
+	$(POSTSALE) wait-for-port $$port --timeout 120 || { cat .local/mock-apis.log; exit 1; }; \
 	export AIRFLOW_CONN_POSTSALE_WAREHOUSE="$$WAREHOUSE_URL"; \
-	eval "$$($(PY) -m connectors simulator-connections http://127.0.0.1:$$port)"; \
+	eval "$$($(PY) -m simulator connections http://127.0.0.1:$$port)"; \
 	echo "== warehouse $$WAREHOUSE_URL, mock APIs http://127.0.0.1:$$port, Airflow home $$AIRFLOW_HOME"; \
 	$(VENV)/bin/airflow db migrate > .local/airflow-migrate.log 2>&1 || { cat .local/airflow-migrate.log; exit 1; }; \
 	for dag in postsale_ingest postsale_transform; do \
@@ -66,14 +67,15 @@ demo: $(MANIFEST)  ## run the whole pipeline once: simulated APIs, embedded Post
 	    || { tail -60 .local/demo-$$dag.log; echo "DAG $$dag failed: full log in .local/demo-$$dag.log"; exit 1; }; \
 	  echo "== DAG $$dag succeeded in $$(( $$(date +%s) - start ))s (log: .local/demo-$$dag.log)"; \
 	done; \
-	$(PY) -m connectors report; \
+	$(POSTSALE) report; \
 	echo "accuracy against the simulated ground truth"; \
 	$(PY) -m simulator accuracy --world "$(WORLD)" --warehouse "$$WAREHOUSE_URL" --as-of "$$(date -u +%F)"
 
-lint: $(STAMP)  ## ruff (with Airflow's AIR rules) on the Python, sqlfluff on the dbt models
+lint: $(STAMP)  ## ruff (with Airflow's AIR rules), the import contracts (pyproject.toml), sqlfluff on the dbt models
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff check --select AIR dags
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --disable-progress-bar
 
 test: lint $(MANIFEST)  ## lint, then the test suite (creates and drops its own databases)
@@ -84,8 +86,8 @@ scale-out: $(MANIFEST)  ## Celery scale-out proof: api-server, scheduler, dag-pr
 	$(VENV)/bin/pytest -m scale_out -s
 
 docs: $(STAMP)  ## dbt docs site and GX Data Docs
-	$(PY) -m connectors dbt docs generate --static
-	$(PY) -m expectations docs
+	$(POSTSALE) dbt docs generate --static
+	$(POSTSALE) data-docs
 	@echo "dbt docs:  $(CURDIR)/dbt_project/target/static_index.html (one file; open it in a browser)"
 
 BENCH_ACCOUNTS ?= 10000
@@ -93,11 +95,11 @@ BENCH_EVENT_DAYS ?= 120
 BENCH_ARGS ?=
 .PHONY: bench
 bench: $(MANIFEST)  ## benchmark every stage on a simulated world (BENCH_ACCOUNTS, BENCH_EVENT_DAYS, BENCH_ARGS): docs/PERFORMANCE.md
-	$(PY) -m connectors bench --accounts $(BENCH_ACCOUNTS) --event-days $(BENCH_EVENT_DAYS) --update-docs docs/PERFORMANCE.md $(BENCH_ARGS)
+	$(POSTSALE) bench --accounts $(BENCH_ACCOUNTS) --event-days $(BENCH_EVENT_DAYS) --update-docs docs/PERFORMANCE.md $(BENCH_ARGS)
 
 mock-apis: $(STAMP)  ## serve the simulated HubSpot, Stripe and Mixpanel APIs
 	$(PY) -m simulator serve
 
 clean:  ## stop the embedded PostgreSQL and remove local state (its data, Airflow home, world, dbt target)
-	-[ -x $(PY) ] && $(PY) -m connectors warehouse-stop
+	-[ -x $(POSTSALE) ] && $(POSTSALE) warehouse-stop
 	rm -rf .local/pg .local/airflow .local/world dbt_project/target dbt_project/logs

@@ -16,7 +16,7 @@ from psycopg import Connection, sql
 from psycopg.copy import QueuedLibpqWriter
 
 from connectors.schema import RAW_SCHEMA
-from connectors.streams.base import Record
+from connectors.stream import Record
 
 _COLUMNS = "(_pk, _cursor, record, _deleted, _sync_id, _batch)"
 

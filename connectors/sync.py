@@ -18,7 +18,7 @@ from psycopg import Connection, sql
 
 from connectors import loader, schema
 from connectors.state import load_state, save_state
-from connectors.streams.base import Checkpoint, Page, Record, Stream
+from connectors.stream import Checkpoint, Page, Record, Stream
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def sync_stream(
 
 def run_stream(conn_url: str, cfg, stream_name: str, full_refresh: bool = False) -> SyncResult:
     """Build ``cfg``'s stream ``stream_name`` and sync it with its configured reject policy."""
-    from connectors.sources import build_stream
+    from connectors.registry import build_stream
 
     stream = build_stream(cfg, stream_name)
     return sync_stream(conn_url, stream, full_refresh, bool(stream.settings.get("reject_malformed", False)))

@@ -10,22 +10,22 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import TaskGroup, chain, dag, task
 
-from connectors.catalog import STREAM_NAMES
-from connectors.orchestration import RAW_VALIDATED, default_args, raw_asset
+from connectors.registry import STREAM_NAMES
+from pipeline.orchestration import RAW_VALIDATED, airflow_connection, default_args, raw_asset
 
 
 @task
 def extract_load(source: str, stream: str) -> dict:
-    from connectors.pipeline import extract_load
+    from pipeline.tasks import extract_load
 
-    return extract_load(source, stream)
+    return extract_load(source, stream, lookup=airflow_connection)
 
 
 @task(outlets=[RAW_VALIDATED])
 def validate_raw() -> dict:
-    from connectors.pipeline import validate
+    from pipeline.tasks import validate
 
-    return validate("raw")
+    return validate("raw", lookup=airflow_connection)
 
 
 @dag(

@@ -15,65 +15,70 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, chain, dag, task, teardown
 
-from connectors.orchestration import (
+from pipeline.orchestration import (
     MARTS_VALIDATED,
     RAW_VALIDATED,
     STAGING_VALIDATED,
+    airflow_connection,
     dbt_task_group,
     default_args,
 )
+
+# The day the daily marts are computed for (dbt's var as_of_date): the run's logical date, or,
+# for a run an Asset event triggered (which has none), the moment it was due to run.
+AS_OF_DATE = "{{ (dag_run.logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}"
 
 
 @task
 def dbt_seeds() -> dict:
     """All seeds in one task: their tests reference each other, so per-seed tasks would race."""
-    from connectors.pipeline import dbt_seed
+    from pipeline.tasks import dbt_seed
 
-    return dbt_seed()
+    return dbt_seed(lookup=airflow_connection)
 
 
 @task(outlets=[STAGING_VALIDATED])
 def validate_staging() -> dict:
-    from connectors.pipeline import validate
+    from pipeline.tasks import validate
 
-    return validate("staging")
+    return validate("staging", lookup=airflow_connection)
 
 
 @task
 def validate_intermediate() -> dict:
-    from connectors.pipeline import validate
+    from pipeline.tasks import validate
 
-    return validate("intermediate")
+    return validate("intermediate", lookup=airflow_connection)
 
 
 @task(outlets=[MARTS_VALIDATED])
 def validate_marts() -> dict:
-    from connectors.pipeline import validate
+    from pipeline.tasks import validate
 
-    return validate("marts")
+    return validate("marts", lookup=airflow_connection)
 
 
 @teardown
 def build_data_docs() -> str:
     """Render Data Docs whatever happened: a failed validation is exactly when people look.
     A teardown runs after failures too, and does not make a failed run look successful."""
-    from connectors.pipeline import data_docs
+    from pipeline.tasks import data_docs
 
     return data_docs()
 
 
 @task
 def reverse_etl_hubspot() -> dict:
-    from connectors.reverse_etl import sync_hubspot
+    from pipeline.tasks import reverse_etl_hubspot
 
-    return sync_hubspot()
+    return reverse_etl_hubspot(lookup=airflow_connection)
 
 
 @task
 def print_summary() -> None:
-    from connectors.pipeline import summary
+    from pipeline.tasks import summary
 
-    print(summary())
+    print(summary(lookup=airflow_connection))
 
 
 @dag(
@@ -88,10 +93,12 @@ def print_summary() -> None:
 )
 def postsale_transform():
     seeds = dbt_seeds()
-    staging = dbt_task_group("dbt_staging", select=["path:models/staging"])
+    staging = dbt_task_group("dbt_staging", select=["path:models/staging"], as_of_date=AS_OF_DATE)
     # Intermediate and marts share one group: relationship tests between a mart and an
     # intermediate model need both built, and cosmos places such a test in one group only.
-    models = dbt_task_group("dbt_models", select=["path:models/intermediate", "path:models/marts", "path:snapshots"])
+    models = dbt_task_group(
+        "dbt_models", select=["path:models/intermediate", "path:models/marts", "path:snapshots"], as_of_date=AS_OF_DATE
+    )
     summary = print_summary()
     chain(
         seeds,

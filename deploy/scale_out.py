@@ -33,9 +33,11 @@ from psycopg import sql
 DEPLOY_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(DEPLOY_DIR.parent))  # the repo root, when run as `python deploy/scale_out.py`
 
-from connectors.runtime import simulator_connections  # noqa: E402
-from connectors.warehouse import PROJECT_ROOT, WarehouseParams, admin_url, free_port  # noqa: E402
 from deploy.supervise import Supervisor  # noqa: E402
+from simulator.connections import airflow_connections as simulator_connections  # noqa: E402
+from warehouse.embedded import free_port  # noqa: E402
+from warehouse.paths import PROJECT_ROOT  # noqa: E402
+from warehouse.postgres import WarehouseParams, admin_url  # noqa: E402
 
 # The whole pipeline, in order: ingestion, then transformation (which in production is started
 # by ingestion's `raw.validated` Asset; here each is triggered explicitly, see env()).

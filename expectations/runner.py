@@ -78,7 +78,7 @@ class LayerResult:
 
 
 def gx_root() -> Path:
-    from connectors.warehouse import local_dir
+    from warehouse.paths import local_dir
 
     return local_dir() / "gx"
 
@@ -116,7 +116,7 @@ def _sqlalchemy_url(url: str) -> str:
     tables dbt has just written, whose estimates would make PostgreSQL compile short queries)."""
     from urllib.parse import quote
 
-    from connectors.warehouse import session_options
+    from warehouse.postgres import session_options
 
     scheme, rest = url.split("://", 1)
     if scheme not in ("postgres", "postgresql"):

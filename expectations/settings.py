@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from connectors.warehouse import PROJECT_ROOT
+from warehouse.paths import PROJECT_ROOT
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m simulator {generate,serve,advance,accuracy}`."""
+"""Command line: `python -m simulator {generate,serve,advance,accuracy,connections}`."""
 
 from __future__ import annotations
 
@@ -75,6 +75,16 @@ def _cmd_accuracy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_connections(args: argparse.Namespace) -> int:
+    import shlex
+
+    from simulator.connections import airflow_connections
+
+    for key, value in airflow_connections(args.base_url).items():
+        print(f"export {key}={shlex.quote(value)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -102,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--warehouse", default=None, help="PostgreSQL URL (default: $WAREHOUSE_URL)")
     m.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
     m.set_defaults(func=_cmd_accuracy)
+
+    c = sub.add_parser("connections", help="print `export AIRFLOW_CONN_…` lines for a simulator on BASE_URL")
+    c.add_argument("base_url")
+    c.set_defaults(func=_cmd_connections)
     return p
 
 

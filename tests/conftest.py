@@ -17,7 +17,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from connectors.warehouse import PROJECT_ROOT, WarehouseParams, admin_url
+from warehouse.paths import PROJECT_ROOT
+from warehouse.postgres import WarehouseParams, admin_url
 
 TEST_WORLD_ACCOUNTS = 40
 TEST_WORLD_SEED = 7

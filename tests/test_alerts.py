@@ -7,7 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
-from connectors.alerts import notify_failure
+from pipeline.alerts import notify_failure
 
 
 class _Receiver(BaseHTTPRequestHandler):

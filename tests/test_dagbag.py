@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.warehouse import PROJECT_ROOT
+from warehouse.paths import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +30,9 @@ def test_no_import_errors(dagbag):
 def test_transform_renders_one_task_per_dbt_model(dagbag):
     import json
 
-    from connectors.orchestration import MANIFEST
+    from warehouse.paths import DBT_MANIFEST
 
-    manifest = json.loads(MANIFEST.read_text())
+    manifest = json.loads(DBT_MANIFEST.read_text())
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     tasks = {t.task_id.split(".")[-1] for t in dagbag.dags["postsale_transform"].tasks}
     assert models, "the manifest has no models"
@@ -51,8 +51,8 @@ def test_each_component_reads_its_own_warehouse_connection(monkeypatch):
     """Connectors as loader, dbt and the rest as transformer, when a deployment names them."""
     from airflow.sdk import DAG
 
-    from connectors import runtime
-    from connectors.orchestration import dbt_task_group
+    from pipeline import connections as runtime
+    from pipeline.orchestration import dbt_task_group
 
     monkeypatch.setenv("AIRFLOW_CONN_POSTSALE_WAREHOUSE", "postgresql://owner:o@db:5432/wh")
     monkeypatch.setenv("AIRFLOW_CONN_POSTSALE_WAREHOUSE_LOADER", "postgresql://loader:l@db:5432/wh")
@@ -63,6 +63,6 @@ def test_each_component_reads_its_own_warehouse_connection(monkeypatch):
     assert runtime.warehouse_conn_id("transformer") == "postsale_warehouse_transformer"
 
     with DAG("component_roles_probe", schedule=None):
-        group = dbt_task_group("probe", select=["path:models/staging"])
+        group = dbt_task_group("probe", select=["path:models/staging"], as_of_date="2026-01-01")
     env = next(iter(group.children.values())).env
     assert env["WAREHOUSE_USER"] == "{{ conn.postsale_warehouse_transformer.login }}"

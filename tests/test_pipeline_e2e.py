@@ -11,7 +11,7 @@ import psycopg
 import pytest
 import requests
 
-from connectors.catalog import STREAM_NAMES, raw_tables
+from connectors.registry import STREAM_NAMES, raw_tables
 from tests.conftest import STRIPE_KEY, VENV_BIN
 
 pytestmark = pytest.mark.slow
@@ -33,7 +33,7 @@ def _customers_served(stripe_url: str) -> set[str]:
 def _run_dag(
     env: dict, warehouse_url: str, mock_apis, key: str, tmp_path, dag_ids=("postsale_ingest", "postsale_transform")
 ) -> subprocess.CompletedProcess:
-    from connectors.runtime import simulator_connections
+    from simulator.connections import airflow_connections as simulator_connections
 
     conns = simulator_connections(mock_apis.base_url, {"start_date": "2026-09-01", "window_days": 31})
     stripe = json.loads(conns["AIRFLOW_CONN_STRIPE_API"])

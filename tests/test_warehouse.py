@@ -5,8 +5,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from connectors import warehouse
-from connectors.warehouse import EmbeddedPostgres, WarehouseParams
+from warehouse import postgres as warehouse
+from warehouse.embedded import EmbeddedPostgres
+from warehouse.postgres import WarehouseParams
 
 
 def test_url_parts_round_trip():

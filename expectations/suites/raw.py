@@ -10,7 +10,7 @@ run failed is reported.
 
 from __future__ import annotations
 
-from connectors.catalog import STREAM_NAMES
+from connectors.registry import STREAM_NAMES
 from expectations.rules import BuildEnv, not_in_future, not_null, unique_key
 from expectations.spec import TableSuite, offending_rows, sql_list
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from connectors.benchmarks import harness, report
+from benchmarks import harness, report
 
 
 def _git(repo, *args: str) -> str:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from connectors.benchmarks.harness import Bench, BenchConfig
+from benchmarks.harness import Bench, BenchConfig
 
 
 def stopped_run(tmp_path, stages: dict) -> BenchConfig:

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from connectors.benchmarks import report
-from connectors.benchmarks.harness import Bench, BenchConfig
+from benchmarks import report
+from benchmarks.harness import Bench, BenchConfig
 
 pytestmark = pytest.mark.slow
 

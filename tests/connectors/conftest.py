@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from connectors.sources import SourceConfig
+from connectors.config import SourceConfig
 from tests.conftest import STRIPE_KEY, TEST_AS_OF
 
 HUBSPOT_TOKEN = "demo-hubspot-token"

@@ -166,7 +166,7 @@ def test_schema_drift_lands_without_failing(clean_faults, fresh_warehouse_url):
 
 
 def test_wrong_token_fails_fast_and_never_logs_it(clean_faults, fresh_warehouse_url, caplog):
-    from connectors.sources import SourceConfig
+    from connectors.config import SourceConfig
 
     bad = "pat-wrong-" + "x" * 20
     cfg = SourceConfig("hubspot", clean_faults.url("hubspot"), bad)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from tests.connectors.conftest import MIXPANEL_SECRET, MIXPANEL_USER, configs, current_state, rows
 
@@ -32,7 +33,7 @@ def test_killed_sync_resumes_without_loss_or_duplicates(sim, fresh_warehouse_url
     }
     # Slow each export query down so the kill lands mid-stream, after some windows committed.
     sim.set_faults([{"kind": "delay", "vendor": "mixpanel", "path": "/export", "seconds": 0.7}])
-    cmd = [sys.executable, "-m", "connectors", "sync", "--source", "mixpanel", "--stream", "events"]
+    cmd = [str(Path(sys.executable).parent / "postsale"), "sync", "--source", "mixpanel", "--stream", "events"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120

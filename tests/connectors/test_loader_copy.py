@@ -19,9 +19,10 @@ import pytest
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from connectors import bench, loader, schema
-from connectors.streams.base import Page, Record
-from connectors.streams.mixpanel import EventRecord, Events
+from benchmarks import loader as bench
+from connectors import loader, schema
+from connectors.mixpanel.streams import EventRecord, Events
+from connectors.stream import Page, Record
 
 TABLE = "mixpanel__events"
 T0 = 1_748_951_708  # 2025-06-03 11:55:08 UTC

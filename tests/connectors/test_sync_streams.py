@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from connectors.sources import STREAMS
+from connectors.registry import STREAMS
 from connectors.sync import run_stream
 from tests.connectors.conftest import configs, current_state, rows
 

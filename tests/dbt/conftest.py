@@ -15,10 +15,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from connectors.sources import STREAMS, SourceConfig
+from connectors.config import SourceConfig
+from connectors.registry import STREAMS
 from connectors.sync import run_stream
-from connectors.transform import run_dbt
 from tests.conftest import STRIPE_KEY, TEST_AS_OF, TEST_WORLD_ACCOUNTS, TEST_WORLD_SEED, _create_db, _drop_db
+from warehouse.dbt import run_dbt
 
 HUBSPOT_TOKEN = "demo-hubspot-token"
 MIXPANEL_USER, MIXPANEL_SECRET = "demo-sa", "demo-sa-secret"

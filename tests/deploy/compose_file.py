@@ -13,13 +13,14 @@ from typing import Any
 
 import yaml
 
-from connectors.warehouse import PROJECT_ROOT
+from tests.vendor_specs import SPECS_DIR
+from warehouse.paths import PROJECT_ROOT
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 DOCKERIGNORE = PROJECT_ROOT / ".dockerignore"
-COMPOSE_SPEC = PROJECT_ROOT.parent / "shared" / "specs" / "compose" / "compose-spec.json"
+COMPOSE_SPEC = SPECS_DIR / "compose" / "compose-spec.json"
 
 # `$$` (a literal dollar), `${NAME<op><arg>}` with op one of :- - :? ? :+ +, or a bare `$NAME`.
 _VAR = re.compile(

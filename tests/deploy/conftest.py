@@ -16,7 +16,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from connectors.warehouse import PROJECT_ROOT, WarehouseParams
+from warehouse.paths import PROJECT_ROOT
+from warehouse.postgres import WarehouseParams
 
 INITDB_SCRIPT = PROJECT_ROOT / "deploy" / "postgres" / "initdb.d" / "10-postsale.sh"
 INITDB_SQL_DIR = PROJECT_ROOT / "deploy" / "postgres" / "sql"

@@ -15,9 +15,9 @@ from pathlib import PurePosixPath
 import jsonschema
 import pytest
 
-from connectors.warehouse import PROJECT_ROOT
 from simulator.server import auth as simulator_auth
 from tests.deploy import compose_file as cf
+from warehouse.paths import PROJECT_ROOT
 
 # Names of values that are secrets (a *_FILE variable holds a path to one, not the secret).
 SECRET_NAME = re.compile(r"(PASSWORD|SECRET|FERNET|TOKEN|_KEY)(?!.*_FILE$)")

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 import redis
 
-from connectors.warehouse import PROJECT_ROOT
+from warehouse.paths import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.scale_out]
 

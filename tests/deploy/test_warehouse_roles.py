@@ -143,11 +143,12 @@ def test_placeholder_passwords_are_refused(warehouse_admin_url):
 @pytest.mark.slow
 def test_pipeline_runs_under_the_component_roles(deployment, mock_apis, tmp_path, monkeypatch):
     """The real connector as loader, dbt and the GX gates as transformer: the grants fit the code."""
-    from connectors.runtime import simulator_connections, source_config
-    from connectors.sources import STREAMS
+    from connectors.registry import STREAMS
     from connectors.sync import run_stream
-    from connectors.transform import run_dbt
     from expectations.runner import validate_layer
+    from pipeline.connections import source_config
+    from simulator.connections import airflow_connections as simulator_connections
+    from warehouse.dbt import run_dbt
 
     monkeypatch.setenv("POSTSALE_LOCAL_DIR", str(tmp_path / "local"))
     # run_dbt exports the profile's WAREHOUSE_* variables into os.environ; monkeypatch undoes it.

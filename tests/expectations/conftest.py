@@ -12,10 +12,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from connectors.catalog import STREAM_NAMES
-from connectors.sources import SourceConfig
-from connectors.warehouse import WarehouseParams
+from connectors.config import SourceConfig
+from connectors.registry import STREAM_NAMES
 from tests.conftest import STRIPE_KEY, TEST_AS_OF
+from warehouse.postgres import WarehouseParams
 
 HUBSPOT_TOKEN = "demo-hubspot-token"
 MIXPANEL_USER, MIXPANEL_SECRET = "demo-sa", "demo-sa-secret"
@@ -49,9 +49,9 @@ def _private_gx_context(monkeypatch, gx_local_dir):
 @pytest.fixture(scope="session")
 def base_warehouse(warehouse_admin_url, tmp_path_factory):
     from connectors.sync import run_stream
-    from connectors.transform import run_dbt
     from simulator.server import MockApiServer
     from simulator.world import generate_world
+    from warehouse.dbt import run_dbt
 
     name = f"postsale_gxbase_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(warehouse_admin_url, autocommit=True) as conn:

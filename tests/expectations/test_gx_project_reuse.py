@@ -13,9 +13,9 @@ import uuid
 import psycopg
 from psycopg import sql
 
-from connectors.warehouse import WarehouseParams
 from expectations.runner import _context, raise_on_failure, validate_layer
 from tests.expectations.conftest import execute
+from warehouse.postgres import WarehouseParams
 
 EVENTS = "staging.staging.stg_mixpanel__events"
 USERS = "staging.staging.stg_mixpanel__users"

@@ -13,12 +13,12 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from expectations import __main__ as cli
 from expectations.catalog import Catalog
 from expectations.incremental import ALL_ROWS_ENV, late_arrival_days
 from expectations.rules import BuildEnv
 from expectations.runner import LAYERS, ValidationFailed, raise_on_failure, suites_for, validate_layer
 from expectations.settings import Settings
+from pipeline import cli
 from tests.expectations.conftest import execute
 
 EVENTS = "staging.staging.stg_mixpanel__events"  # the suite's name: layer.schema.table

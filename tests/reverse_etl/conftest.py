@@ -15,9 +15,10 @@ import psycopg
 import pytest
 import requests
 
-from connectors.reverse_etl.mapping import OWNED_NAMES
-from connectors.reverse_etl.settings import Settings
-from connectors.sources import SourceConfig, build_client
+from connectors.config import SourceConfig
+from connectors.registry import build_client
+from reverse_etl.mapping import OWNED_NAMES
+from reverse_etl.settings import Settings
 from tests.conftest import TEST_AS_OF
 
 HUBSPOT_TOKEN = "demo-hubspot-token"

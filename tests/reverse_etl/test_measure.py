@@ -7,8 +7,9 @@ import shutil
 
 import pytest
 
-from connectors.reverse_etl.sync import run
-from connectors.sources import SourceConfig, build_client
+from connectors.config import SourceConfig
+from connectors.registry import build_client
+from reverse_etl.sync import run
 from tests.conftest import TEST_AS_OF
 from tests.reverse_etl.conftest import (
     HUBSPOT_TOKEN,

@@ -7,15 +7,15 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg
 import pytest
 import requests
 
-from connectors.reverse_etl.gate import ValidationGateClosed
-from connectors.reverse_etl.mapping import OWNED_NAMES, PROPERTIES
-from connectors.reverse_etl.sync import GuardrailTripped, run
-from connectors.warehouse import PROJECT_ROOT
+from reverse_etl.gate import ValidationGateClosed
+from reverse_etl.mapping import OWNED_NAMES, PROPERTIES
+from reverse_etl.sync import GuardrailTripped, run
 from tests.reverse_etl.conftest import (
     AUTH,
     HUBSPOT_TOKEN,
@@ -25,6 +25,7 @@ from tests.reverse_etl.conftest import (
     validate,
     write_mart,
 )
+from warehouse.paths import PROJECT_ROOT
 
 
 def _run_statuses(url: str) -> list[str]:
@@ -193,7 +194,7 @@ def test_command_line(sim, company_ids, fresh_warehouse_url):
         "REVERSE_ETL_REQUIRED_LAYERS": "raw,staging,marts",
         "REVERSE_ETL_FRESH_LAYERS": "marts",
     }
-    cmd = [sys.executable, "-m", "connectors", "reverse-etl", "hubspot"]
+    cmd = [str(Path(sys.executable).parent / "postsale"), "reverse-etl", "hubspot"]
 
     refused = subprocess.run([*cmd, "--dry-run"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert refused.returncode == 1 and "raw: latest run" in refused.stderr

@@ -6,8 +6,8 @@ import psycopg
 import pytest
 import requests
 
-from connectors.reverse_etl.mapping import PROPERTIES, PROPERTY_GROUP
-from connectors.reverse_etl.sync import run
+from reverse_etl.mapping import PROPERTIES, PROPERTY_GROUP
+from reverse_etl.sync import run
 from tests.reverse_etl.conftest import AUTH, hubspot_values, log_rows, mart_rows, publish, validate, write_mart
 
 
@@ -97,7 +97,7 @@ def test_per_input_errors_are_logged_and_retried_next_run(sim, client, company_i
 
 
 def test_unanswered_batch_is_retried_next_run(sim, client, company_ids, settings, fresh_warehouse_url):
-    from connectors.reverse_etl.push import PushAborted
+    from reverse_etl.push import PushAborted
 
     publish(fresh_warehouse_url, mart_rows(company_ids))
     client.max_retries = 1
@@ -117,7 +117,7 @@ def test_unanswered_batch_is_retried_next_run(sim, client, company_ids, settings
 
 
 def test_rate_limit_storm_completes(sim, client, company_ids, fresh_warehouse_url):
-    from connectors.reverse_etl.settings import Settings
+    from reverse_etl.settings import Settings
 
     publish(fresh_warehouse_url, mart_rows(company_ids))
     # Small batches make many requests; the fault answers 429 past 1 request/s on every HubSpot path.
@@ -156,7 +156,7 @@ def test_invalid_values_are_rejected_and_never_sent(sim, client, company_ids, se
 
 
 def test_mart_missing_a_mapped_column_is_refused(client, company_ids, settings, fresh_warehouse_url):
-    from connectors.reverse_etl.diff import MartContractError
+    from reverse_etl.diff import MartContractError
 
     write_mart(fresh_warehouse_url, mart_rows(company_ids))
     with psycopg.connect(fresh_warehouse_url) as conn:

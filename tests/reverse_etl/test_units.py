@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.reverse_etl.diff import Change, plan
-from connectors.reverse_etl.mapping import PROPERTIES, InvalidValue
-from connectors.reverse_etl.push import outcomes
-from connectors.reverse_etl.settings import Settings
+from reverse_etl.diff import Change, plan
+from reverse_etl.mapping import PROPERTIES, InvalidValue
+from reverse_etl.push import outcomes
+from reverse_etl.settings import Settings
 from tests.reverse_etl.conftest import mart_row
 
 BY_COLUMN = {p.column: p for p in PROPERTIES}
@@ -104,7 +104,7 @@ def test_every_mapped_column_is_in_the_marts_contract():
 
     import yaml
 
-    from connectors.reverse_etl.mapping import KEY_COLUMN
+    from reverse_etl.mapping import KEY_COLUMN
 
     models = yaml.safe_load((Path(__file__).parents[2] / "dbt_project/models/marts/_marts__models.yml").read_text())
     (model,) = [m for m in models["models"] if m["name"] == "mart_crm_sync"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from datetime import date
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -14,6 +13,7 @@ import requests
 from simulator.server import MockApiServer
 from simulator.server.auth import DEFAULT_STRIPE_KEY
 from simulator.world import generate_world
+from tests.vendor_specs import SPECS_DIR
 
 AS_OF = date(2026, 6, 30)
 
@@ -46,7 +46,7 @@ def stripe(server):
     return s
 
 
-SPECS = Path(os.environ.get("POSTSALE_SPECS_DIR", "/work/shared/specs"))
+SPECS = SPECS_DIR
 
 
 @pytest.fixture(scope="session", autouse=True)

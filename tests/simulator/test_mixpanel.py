@@ -10,8 +10,9 @@ import requests
 import yaml
 
 from simulator.world.catalog import FEATURES
+from tests.vendor_specs import SPECS_DIR
 
-SPEC_FILE = "/work/shared/specs/mixpanel/export.openapi.yaml"
+SPEC_FILE = SPECS_DIR / "mixpanel" / "export.openapi.yaml"
 EVENT_NAMES = {f.event for f in FEATURES} | {"Logged In"}
 
 

@@ -1,1 +1,0 @@
-"""Streams: one small class per endpoint, declaring its primary key, cursor and fields."""

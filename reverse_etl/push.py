@@ -1,0 +1,90 @@
+"""Send changed companies with HubSpot's batch update and turn its answer into per-record outcomes.
+
+HubSpot answers a batch update with 200 (all updated) or 207 multi-status: ``results`` holds
+the updated objects and ``errors`` one ``StandardError`` per failed input, naming the failed
+ids in ``context.ids`` (or ``context.id``). A record in neither list is counted as failed, so
+it is retried rather than assumed written. A whole batch refused with a 4xx (one bad value can
+do that on the real API) is split in halves until the offending records are isolated; auth
+failures and exhausted retries (429/5xx/network) stop the run, because every later batch would
+fail the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from connectors.http_client import HttpClient, SourceHttpError
+from reverse_etl.diff import Change
+from reverse_etl.mapping import OBJECT_TYPE
+
+log = logging.getLogger(__name__)
+
+PATH = f"/crm/v3/objects/{OBJECT_TYPE}/batch/update"
+
+
+class PushAborted(RuntimeError):
+    """HubSpot cannot take writes right now (auth, or retries exhausted): outcomes so far are kept."""
+
+    def __init__(self, message: str, outcomes: list[dict]) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes
+
+
+def _fatal(exc: SourceHttpError) -> bool:
+    return exc.status is None or exc.status in (401, 403, 429) or exc.status >= 500
+
+
+def push(client: HttpClient, changes: list[Change]) -> list[dict]:
+    """Outcomes ``{id, status, properties, fingerprint, error}`` for one batch (≤ 100 changes)."""
+    body = {"inputs": [{"id": c.id, "properties": c.properties} for c in changes]}
+    try:
+        resp = client.request("POST", PATH, json=body)
+    except SourceHttpError as exc:
+        error = {"status": exc.status, "message": str(exc)}
+        if _fatal(exc):
+            raise PushAborted(str(exc), [_outcome(c, "failed", error) for c in changes]) from exc
+        if len(changes) > 1:
+            mid = len(changes) // 2
+            log.warning("hubspot: batch of %d refused (%s); splitting to isolate the bad records", len(changes), exc)
+            first = push(client, changes[:mid])
+            try:
+                return first + push(client, changes[mid:])
+            except PushAborted as aborted:
+                raise PushAborted(str(aborted), first + aborted.outcomes) from aborted
+        return [_outcome(changes[0], "failed", error)]
+    return outcomes(changes, resp.json())
+
+
+def outcomes(changes: list[Change], answer: dict) -> list[dict]:
+    """Match HubSpot's 200/207 answer to the inputs sent."""
+    updated = {str(r.get("id")) for r in answer.get("results") or []}
+    errors: dict[str, dict] = {}
+    unattributed: list[dict] = []
+    for err in answer.get("errors") or []:
+        context = err.get("context") or {}
+        ids = [*(context.get("ids") or []), *(context.get("id") or [])]
+        detail = {k: err.get(k) for k in ("category", "message", "context") if err.get(k) is not None}
+        for oid in ids:
+            errors[str(oid)] = detail
+        if not ids:
+            unattributed.append(detail)
+    out = []
+    for c in changes:
+        if c.id in errors:
+            out.append(_outcome(c, "failed", errors[c.id]))
+        elif c.id in updated:
+            out.append(_outcome(c, "succeeded", None))
+        else:
+            reason = unattributed[0] if unattributed else {"message": "not in HubSpot's results or errors"}
+            out.append(_outcome(c, "failed", reason))
+    return out
+
+
+def _outcome(change: Change, status: str, error: dict | None) -> dict:
+    return {
+        "id": change.id,
+        "status": status,
+        "properties": change.properties,
+        "fingerprint": change.fingerprint,
+        "error": error,
+    }

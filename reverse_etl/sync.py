@@ -1,0 +1,183 @@
+"""One reverse ETL run: gate → diff → guardrail → (dry run stops here) → properties → batches.
+
+Every run gets a row in ``audit.crm_sync_runs`` whatever happens to it; every record sent or
+rejected gets a row in ``audit.crm_sync_log``; only records HubSpot accepted advance
+``audit.crm_sync_state``. A dry run sends no HTTP request at all, not even reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+import psycopg
+
+from connectors.http_client import HttpClient, SourceHttpError
+from reverse_etl import gate, properties, store
+from reverse_etl.diff import MartContractError, Plan, plan, read_mart
+from reverse_etl.mapping import MART, OBJECT_TYPE, SENTINEL
+from reverse_etl.push import PushAborted, push
+from reverse_etl.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TARGET = f"hubspot.{OBJECT_TYPE}"
+
+
+class GuardrailTripped(RuntimeError):
+    """Too many companies would change (or a first sync would overwrite values): needs --force."""
+
+
+# Refusals: the run did not touch HubSpot's values. Failures: it stopped part-way.
+REFUSALS = (gate.ValidationGateClosed, GuardrailTripped, MartContractError, properties.PropertyConflict)
+
+
+def run(warehouse_url: str, client: HttpClient, settings: Settings) -> dict:
+    """Run one sync and return its JSON-able summary; raise when refused or aborted."""
+    run_id = f"reverse-etl-{uuid.uuid4()}"
+    started = time.monotonic()
+    requests_before, retries_before = client.counters.requests, client.counters.retries
+    summary: dict = {"run_id": run_id, "target": TARGET, "dry_run": settings.dry_run, "forced": settings.force}
+
+    def finish(conn: psycopg.Connection, status: str, **detail) -> dict:
+        summary.update(
+            status=status,
+            requests=client.counters.requests - requests_before,
+            retries=client.counters.retries - retries_before,
+            seconds=round(time.monotonic() - started, 2),
+            **detail,
+        )
+        counts = {k: summary.get(k) for k in ("mart_rows", "changed", "sent", "succeeded", "failed", "rejected")}
+        counts |= {"requests": summary["requests"], "retries": summary["retries"]}
+        store.finish_run(conn, run_id, status, counts, summary)
+        return summary
+
+    with store.run_lock(warehouse_url, TARGET), psycopg.connect(warehouse_url) as conn:
+        store.ensure_tables(conn)
+        store.start_run(conn, run_id, TARGET, settings.dry_run, settings.force)
+        try:
+            summary["validated_runs"] = gate.check(conn, MART, settings.required_layers, settings.fresh_layers)
+            diff = plan(read_mart(conn, MART), store.load_state(conn, OBJECT_TYPE))
+            conn.commit()  # end the read transaction: batches below commit one by one
+            summary |= {
+                "mart_rows": diff.mart_rows,
+                "changed": len(diff.changes),
+                "change_share": round(diff.change_share, 4),
+                "material_change_share": round(diff.material_share(settings.material_points), 4),
+                "rejected": len(diff.rejected),
+                "first_sync": diff.first_sync,
+            }
+            if settings.dry_run:
+                return finish(
+                    conn,
+                    "dry_run",
+                    guardrail=_guardrail_preview(diff, settings),
+                    sample=diff.sample(settings.sample_size),
+                    rejected_sample=diff.rejected[: settings.sample_size],
+                )
+            summary.update(sent=0, succeeded=0, failed=0, batches=0)
+            if diff.changes:  # nothing changed: not a single request, not even the property check
+                existing = properties.existing_properties(client)
+                _guardrail(diff, settings, client, existing)
+                summary["properties"] = properties.ensure(client, existing).as_dict()
+            if diff.rejected:
+                store.record_outcomes(conn, run_id, OBJECT_TYPE, None, [_rejected(r) for r in diff.rejected])
+            _send(conn, client, run_id, diff, settings, summary)
+        except REFUSALS as exc:
+            conn.rollback()
+            finish(conn, "refused", error=str(exc))
+            raise
+        except (PushAborted, SourceHttpError) as exc:
+            conn.rollback()
+            finish(conn, "failed", error=str(exc))
+            raise
+        status = "succeeded" if not (summary["failed"] or summary["rejected"]) else "partial"
+        return finish(conn, status)
+
+
+def _send(
+    conn: psycopg.Connection, client: HttpClient, run_id: str, diff: Plan, settings: Settings, summary: dict
+) -> None:
+    """Push the changes batch by batch, committing each batch's outcomes as soon as HubSpot answers."""
+    size = settings.batch_size
+    for number, start in enumerate(range(0, len(diff.changes), size), start=1):
+        batch = diff.changes[start : start + size]
+        try:
+            outcomes = push(client, batch)
+        except PushAborted as exc:
+            store.record_outcomes(conn, run_id, OBJECT_TYPE, number, exc.outcomes)
+            _count(summary, exc.outcomes)
+            raise
+        store.record_outcomes(conn, run_id, OBJECT_TYPE, number, outcomes)
+        _count(summary, outcomes)
+        summary["batches"] = number
+    if summary["failed"]:
+        log.warning(
+            "hubspot: %d of %d companies failed; they are retried on the next run", summary["failed"], summary["sent"]
+        )
+
+
+def _count(summary: dict, outcomes: list[dict]) -> None:
+    summary["sent"] += len(outcomes)
+    summary["succeeded"] += sum(o["status"] == "succeeded" for o in outcomes)
+    summary["failed"] += sum(o["status"] == "failed" for o in outcomes)
+
+
+def _rejected(r: dict) -> dict:
+    return {"id": r["id"], "status": "rejected", "properties": r["row"], "error": {"message": r["error"]}}
+
+
+def _too_many(diff: Plan, settings: Settings) -> str | None:
+    points = settings.material_points
+    share = diff.material_share(points)
+    if diff.first_sync or share <= settings.max_change_share:
+        return None
+    return (
+        f"{round(share * diff.mart_rows)} of {diff.mart_rows} companies ({share:.0%}) would change materially "
+        f"(a category, or a number by {points:g}+, REVERSE_ETL_MATERIAL_POINTS), more than the "
+        f"{settings.max_change_share:.0%} limit (REVERSE_ETL_MAX_CHANGE_SHARE): check the mart, then rerun "
+        "with --force"
+    )
+
+
+def _guardrail_preview(diff: Plan, settings: Settings) -> str:
+    if diff.first_sync:
+        return "first sync: a real run checks HubSpot for values a lost sync state would overwrite"
+    reason = _too_many(diff, settings)
+    if reason:
+        return ("forced past: " if settings.force else "would abort: ") + reason
+    return "ok"
+
+
+def _guardrail(diff: Plan, settings: Settings, client: HttpClient, existing: dict[str, dict]) -> None:
+    """Abort big rewrites unless forced.
+
+    After the first sync the limit is a share of the mart's companies. A first sync (no
+    accepted state in this warehouse) changes everything by definition, so the share says
+    nothing; it is allowed when HubSpot holds none of our values yet (nothing to overwrite)
+    and needs --force when it does: that is a warehouse that lost its sync state, or a second
+    warehouse writing into the same portal.
+    """
+    if settings.force:
+        return
+    reason = _too_many(diff, settings)
+    if reason:
+        raise GuardrailTripped(reason)
+    if diff.first_sync and diff.changes and SENTINEL.name in existing:
+        carrying = _companies_with(client, SENTINEL.name)
+        if carrying:
+            raise GuardrailTripped(
+                f"first sync from this warehouse, but {carrying} HubSpot companies already carry "
+                f"{SENTINEL.name}: their values would be overwritten without a sync state to compare; "
+                "rerun with --force if this warehouse is the rightful writer"
+            )
+
+
+def _companies_with(client: HttpClient, prop: str) -> int:
+    body = {
+        "filterGroups": [{"filters": [{"propertyName": prop, "operator": "HAS_PROPERTY"}]}],
+        "properties": [prop],
+        "limit": 1,
+    }
+    return int(client.request("POST", f"/crm/v3/objects/{OBJECT_TYPE}/search", json=body).json().get("total", 0))
