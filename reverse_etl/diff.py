@@ -114,7 +114,7 @@ def read_mart(conn: psycopg.Connection, mart: str) -> list[dict]:
     wanted = [KEY_COLUMN, *(p.column for p in PROPERTIES)]
     missing = [c for c in wanted if c not in present]
     if missing:
-        raise MartContractError(f"{mart} lacks mapped column(s) {missing}: update connectors/reverse_etl/mapping.py")
+        raise MartContractError(f"{mart} lacks mapped column(s) {missing}: update reverse_etl/mapping.py")
     query = sql.SQL("select {} from {}.{} order by {}").format(
         sql.SQL(", ").join(sql.Identifier(c) for c in wanted),
         sql.Identifier(schema),

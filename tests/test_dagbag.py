@@ -66,3 +66,29 @@ def test_each_component_reads_its_own_warehouse_connection(monkeypatch):
         group = dbt_task_group("probe", select=["path:models/staging"], as_of_date="2026-01-01")
     env = next(iter(group.children.values())).env
     assert env["WAREHOUSE_USER"] == "{{ conn.postsale_warehouse_transformer.login }}"
+
+
+def _diagram_edges(dag_id: str) -> set[tuple[str, str]]:
+    """Edges of the mermaid block marked ``%% dag: <dag_id>`` in docs/ARCHITECTURE.md."""
+    import re
+
+    text = (PROJECT_ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    blocks = [b for b in re.findall(r"```mermaid\n(.*?)```", text, re.S) if f"%% dag: {dag_id}\n" in b]
+    assert len(blocks) == 1, f"docs/ARCHITECTURE.md has no diagram of {dag_id}"
+    edges = set()
+    for line in blocks[0].splitlines():
+        nodes = [re.sub(r"\[.*?\]", "", part).strip() for part in line.split("-->")]
+        edges |= set(zip(nodes, nodes[1:], strict=False))
+    return edges
+
+
+@pytest.mark.parametrize("dag_id", ["postsale_ingest", "postsale_transform"])
+def test_architecture_diagram_matches_the_dag_as_built(dagbag, dag_id):
+    """Between top-level tasks and task groups, the documented edges are exactly the DAG's."""
+    built = set()
+    for t in dagbag.dags[dag_id].tasks:
+        for d in t.downstream_list:
+            up, down = t.task_id.split(".")[0], d.task_id.split(".")[0]
+            if up != down:
+                built.add((up, down))
+    assert _diagram_edges(dag_id) == built
