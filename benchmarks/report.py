@@ -8,13 +8,6 @@ from pathlib import Path
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
-TARGETS = {
-    "loader": "≥ 0.5 of psql \\copy",
-    "incremental": "≤ 0.1 of full refresh",
-    "validation": "GX ≤ 0.5 of the layer's dbt build",
-    "memory": "flat as events double",
-}
-
 
 def extraction_summary(extract: dict) -> dict:
     rows = {}

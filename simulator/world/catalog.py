@@ -112,8 +112,6 @@ class Feature:
     roles: tuple[str, ...]  # roles for which the feature is relevant (feature depth)
 
 
-ROLES = ("admin", "end_user", "manager", "executive")
-
 FEATURES: tuple[Feature, ...] = (
     Feature("pipeline", "Pipeline Viewed", True, ("end_user", "manager", "admin")),
     Feature("contacts", "Contact Updated", True, ("end_user", "manager")),

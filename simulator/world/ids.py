@@ -52,10 +52,6 @@ def epoch_s(d: date, seconds_into_day: int = 0) -> int:
     return int(day_start(d).timestamp()) + seconds_into_day
 
 
-def from_epoch_s(ts: int) -> date:
-    return datetime.fromtimestamp(ts, tz=UTC).date()
-
-
 def add_days(d: date, n: int) -> date:
     return d + timedelta(days=n)
 

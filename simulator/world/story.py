@@ -121,10 +121,6 @@ class AccountStory:
                 seats, plan = ch.seats, ch.plan
         return seats, plan
 
-    def arr_on(self, d: date) -> float:
-        seats, plan = self.seats_on(d)
-        return arr_of(seats, plan)
-
     def planted_of(self, kind: str) -> list[Planted]:
         return [p for p in self.planted if p.kind == kind]
 
