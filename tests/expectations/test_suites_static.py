@@ -52,6 +52,15 @@ def test_value_sets_are_the_dbt_accepted_values():
     assert len(from_dbt) >= 15
 
 
+def test_mart_columns_and_types_are_the_contracts():
+    for ts in suites_for("marts", ENV):
+        model = dbt_project.model(ts.table)
+        assert model.contract_enforced, ts.table
+        assert set(model.column_names) <= set(ts.key_columns), ts.table
+        assert ts.column_types == {c: dbt_project.pg_type(s["data_type"]) for c, s in model.columns.items()}, ts.table
+        assert ts.column_types  # every mart with a suite declares its types
+
+
 def test_raw_tables_are_the_dbt_sources():
     suites = {ts.table: ts for ts in suites_for("raw", ENV)}
     declared = dbt_project.project().source_tables("raw")
