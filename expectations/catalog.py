@@ -40,9 +40,6 @@ class Catalog:
         wanted = frozenset(columns)
         return any(key <= wanted for key in self.unique_keys.get((schema, table), []))
 
-    def first_column(self, schema: str, table: str, candidates: list[str]) -> str | None:
-        return next((c for c in candidates if self.has_column(schema, table, c)), None)
-
 
 def load_catalog(conn: Connection, schemas: list[str]) -> Catalog:
     cat = Catalog()

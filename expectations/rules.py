@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from expectations import dbt_project
 from expectations.catalog import Catalog
 from expectations.settings import Settings
 from expectations.spec import Check, Severity, ident, offending_rows, sql_list
@@ -84,9 +85,14 @@ def in_set(col: str, values: list[str], severity: Severity = "critical", allow_n
         "expect_values_in_set",
         f"select {ident(col)} as value, count(*) as rows from {{batch}} as b "
         f"where {ident(col)} not in ({sql_list(values)}){null_part} group by 1",
-        f"{col} is one of {', '.join(values)}" + ("" if allow_null else " (never null)") + ".",
+        f"{col} is one of {', '.join(map(str, values))}" + ("" if allow_null else " (never null)") + ".",
         severity,
     )
+
+
+def accepted_values(model: str, col: str, severity: Severity = "critical", allow_null: bool = True) -> Check:
+    """``in_set`` with the values of the dbt ``accepted_values`` test on ``model.col`` (the model yml)."""
+    return in_set(col, dbt_project.accepted_values(model, col), severity, allow_null)
 
 
 def between(

@@ -193,23 +193,16 @@ def suites_for(layer: str, env: BuildEnv) -> list[TableSuite]:
 def catalog_suite(layer: str, suites: list[TableSuite], env: BuildEnv) -> TableSuite:
     """Checks on the catalog itself (``information_schema.columns``), one query each for the layer.
 
-    Required tables and their key columns present (critical); tables a suite exists for but the
-    dbt project does not define yet (warning: recorded, never a silent pass); column types; and
-    the constraints other suites rely on instead of scanning for duplicates.
+    Every table a suite checks present with its key columns (critical: a table the layer must
+    have but nobody built is a failure, never a silently skipped suite); column types; and the
+    constraints other suites rely on instead of scanning for duplicates.
     """
     checks = []
-    for required, name, severity in (
-        (True, "expect_tables_and_key_columns_present", "critical"),
-        (False, "expect_planned_tables_present", "warning"),
-    ):
-        rows = [
-            (ts.schema, ts.table, col) for ts in suites if ts.required is required for col in (ts.key_columns or ("",))
-        ]
-        if not rows:
-            continue
+    rows = [(ts.schema, ts.table, col) for ts in suites for col in (ts.key_columns or ("",))]
+    if rows:
         checks.append(
             offending_rows(
-                name,
+                "expect_tables_and_key_columns_present",
                 "select distinct e.table_schema || '.' || e.table_name as table_name, "
                 "case when t.table_name is null then '(table missing)' else e.column_name end as missing "
                 f"from (values {_values(rows)}) as e (table_schema, table_name, column_name) "
@@ -218,10 +211,7 @@ def catalog_suite(layer: str, suites: list[TableSuite], env: BuildEnv) -> TableS
                 "where t.table_name is null or (e.column_name <> '' and not exists (select 1 from {batch} as c "
                 "where c.table_schema = e.table_schema and c.table_name = e.table_name "
                 "and c.column_name = e.column_name))",
-                "Every table the layer's suites check exists with its key columns."
-                if required
-                else "Tables with a suite that the dbt project does not define yet (suite not run).",
-                severity,
+                "Every table the layer's suites check exists with its key columns.",
             )
         )
     typed = [(ts.schema, ts.table, col, typ) for ts in suites for col, typ in ts.column_types.items()]

@@ -14,13 +14,10 @@ import csv
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import yaml
 
-from warehouse.paths import PROJECT_ROOT
-
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+from warehouse.paths import DBT_PROJECT_DIR
 
 
 def _env_float(name: str, default: float) -> float:
@@ -81,12 +78,3 @@ def seed_rows(seed: str) -> list[dict]:
 
 def seed_values(seed: str, column: str) -> list[str]:
     return [row[column] for row in seed_rows(seed)]
-
-
-def dbt_models(layer: str) -> set[str]:
-    """Model names the dbt project declares under ``models/<layer>/`` (built when the layer builds)."""
-    return {p.stem for p in (DBT_PROJECT_DIR / "models" / layer).rglob("*.sql")}
-
-
-def model_dir() -> Path:
-    return DBT_PROJECT_DIR / "models"

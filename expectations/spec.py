@@ -47,10 +47,9 @@ class Check:
 class TableSuite:
     """The expectations on one table of one layer.
 
+    The table must exist: a missing one is a critical failure of the layer's catalog suite.
     ``key_columns``: columns that must exist (checked from the catalog, with ``column_types``
-    giving the PostgreSQL type some of them must have). ``required``: the table must exist —
-    a missing required table is a critical failure; a missing optional one (a mart the dbt
-    project does not define yet) is recorded as a warning, never silently passed.
+    giving the PostgreSQL type some of them must have).
 
     ``dated_by``: on a big append-only table, the column dating its rows (indexed, ideally;
     list it in ``key_columns``/``column_types`` so the catalog suite checks it is there).
@@ -65,7 +64,6 @@ class TableSuite:
     checks: list[Check] = field(default_factory=list)
     key_columns: tuple[str, ...] = ()
     column_types: dict[str, str] = field(default_factory=dict)
-    required: bool = True
     # Column sets a database constraint guarantees unique: verified in the catalog, not scanned.
     constraint_keys: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     dated_by: str | None = None

@@ -9,9 +9,8 @@ share of unmatched customers / product accounts stays under ``unmatched_share_ma
 
 from __future__ import annotations
 
-from expectations.rules import BuildEnv, between, in_set, not_null, unique_key
+from expectations.rules import BuildEnv, accepted_values, between, not_null, unique_key
 from expectations.spec import Check, TableSuite, offending_rows
-from expectations.suites.staging import SEGMENTS
 
 INT = "intermediate"
 UNMATCHED = f"{INT}.int_identities_unmatched"
@@ -106,7 +105,10 @@ def build(env: BuildEnv) -> list[TableSuite]:
             env,
             "int_account_lifecycles_derived",
             ("company_id",),
-            [in_set("segment", SEGMENTS, allow_null=False), between(["mrr_usd", "arr_usd"], 0, None, ("company_id",))],
+            [
+                accepted_values("int_account_lifecycles_derived", "segment", allow_null=False),
+                between(["mrr_usd", "arr_usd"], 0, None, ("company_id",)),
+            ],
             ("segment",),
         ),
         # 400k+ rows: key and account in one pass.

@@ -1,6 +1,11 @@
 """Raw layer: the current-state tables the connectors load, judged against the sync-run log.
 
-Per table ``raw.<source>__<stream>``: key columns present; ``_pk`` unique and not null (a
+The raw tables are the ones the dbt project declares as sources in schema ``raw``
+(``sources:`` in the staging ymls: source name = vendor, table name = stream, ``identifier`` =
+the relation): what the warehouse is built from is what must be loaded and fresh.
+
+Per table ``raw.<source>__<stream>``: key columns present (the columns the dbt source declares,
+its ``loaded_at_field``, and those the checks below read); ``_pk`` unique and not null (a
 catalog check when the primary key constraint exists, a scan otherwise); cursors not in the
 future; rows present when the last successful run loaded records; every key the last
 successful run loaded (``__loads``) present in the current-state table. On ``raw._sync_runs``:
@@ -10,12 +15,25 @@ run failed is reported.
 
 from __future__ import annotations
 
-from connectors.registry import STREAM_NAMES
+from expectations import dbt_project
 from expectations.rules import BuildEnv, not_in_future, not_null, unique_key
 from expectations.spec import TableSuite, offending_rows, sql_list
 
-KEY_COLUMNS = ("_pk", "_cursor", "record", "_loaded_at", "_sync_id", "_deleted")
+RAW = "raw"
+# Columns the checks below read, and their types (the dbt sources declare no ``data_type``:
+# the connectors' loader creates these tables).
 COLUMN_TYPES = {"_pk": "text", "_cursor": "timestamp with time zone", "record": "jsonb", "_sync_id": "uuid"}
+
+
+def streams() -> list[tuple[str, str, str]]:
+    """(source, stream, table) of every raw table the dbt project declares as a source."""
+    return dbt_project.project().source_tables(RAW)
+
+
+def _key_columns(source: str, stream: str) -> tuple[str, ...]:
+    declared = dbt_project.project().sources[source]
+    loaded_at = (declared.loaded_at_field,) if declared.loaded_at_field else ()
+    return tuple(dict.fromkeys([*COLUMN_TYPES, *declared.columns[stream], *loaded_at]))
 
 
 def _last_success(source: str, stream: str) -> str:
@@ -26,11 +44,10 @@ def _last_success(source: str, stream: str) -> str:
     )
 
 
-def _current_state(env: BuildEnv, source: str, stream: str) -> TableSuite:
-    table = f"{source}__{stream}"
-    checks, constraint_keys = unique_key(env, "raw", table, ("_pk",))
+def _current_state(env: BuildEnv, source: str, stream: str, table: str) -> TableSuite:
+    checks, constraint_keys = unique_key(env, RAW, table, ("_pk",))
     for col in ("record", "_sync_id"):
-        if not env.catalog.not_null("raw", table, col):
+        if not env.catalog.not_null(RAW, table, col):
             checks.append(not_null([col], show=("_pk",)))
     checks.append(not_in_future(env, "_cursor", key=("_pk",), name="expect_cursor_not_in_future"))
     checks.append(
@@ -41,7 +58,7 @@ def _current_state(env: BuildEnv, source: str, stream: str) -> TableSuite:
             "The table has rows when its last successful sync loaded records.",
         )
     )
-    if env.catalog.exists("raw", f"{table}__loads"):
+    if env.catalog.exists(RAW, f"{table}__loads"):
         checks.append(
             offending_rows(
                 "expect_last_sync_rows_present",
@@ -53,10 +70,10 @@ def _current_state(env: BuildEnv, source: str, stream: str) -> TableSuite:
         )
     return TableSuite(
         layer="raw",
-        schema="raw",
+        schema=RAW,
         table=table,
         checks=checks,
-        key_columns=KEY_COLUMNS,
+        key_columns=_key_columns(source, stream),
         column_types=COLUMN_TYPES,
         constraint_keys=tuple(constraint_keys),
     )
@@ -64,21 +81,21 @@ def _current_state(env: BuildEnv, source: str, stream: str) -> TableSuite:
 
 def _sync_log(env: BuildEnv) -> TableSuite:
     hours = env.settings.raw_max_age_hours
-    expected = ", ".join(f"({sql_list([s, n])})" for s, names in STREAM_NAMES.items() for n in names)
+    expected = ", ".join(f"({sql_list([source, stream, table])})" for source, stream, table in streams())
     return TableSuite(
         layer="raw",
-        schema="raw",
+        schema=RAW,
         table="_sync_runs",
         key_columns=("sync_id", "source", "stream", "status", "finished_at", "records"),
         checks=[
             offending_rows(
                 "expect_streams_fresh",
-                "select 'raw.' || e.source || '__' || e.stream as table_name, "
+                "select 'raw.' || e.table_name as table_name, "
                 "max(r.finished_at) as last_success, "
                 f"now() - interval '{hours} hours' as required_after "
-                f"from (values {expected}) as e (source, stream) "
+                f"from (values {expected}) as e (source, stream, table_name) "
                 "left join {batch} as r on r.source = e.source and r.stream = e.stream and r.status = 'success' "
-                "group by e.source, e.stream "
+                "group by e.source, e.stream, e.table_name "
                 f"having max(r.finished_at) is null or max(r.finished_at) < now() - interval '{hours} hours'",
                 f"Every stream's last successful sync finished within {hours} h.",
             ),
@@ -96,4 +113,4 @@ def _sync_log(env: BuildEnv) -> TableSuite:
 
 
 def build(env: BuildEnv) -> list[TableSuite]:
-    return [_sync_log(env)] + [_current_state(env, s, n) for s, names in STREAM_NAMES.items() for n in names]
+    return [_sync_log(env)] + [_current_state(env, *s) for s in streams()]

@@ -1,7 +1,8 @@
 """A small validated warehouse, built once and copied per test (``create database ... template``).
 
-The base database gets every stream of a 25-account simulated world (events from September)
-and the dbt staging views; each test receives its own copy to corrupt.
+The base database gets every raw table the dbt project declares as a source (each a stream of
+a 25-account simulated world, events from September) and the dbt staging views; each test
+receives its own copy to corrupt.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from psycopg import sql
 
 from connectors.config import SourceConfig
-from connectors.registry import STREAM_NAMES
+from expectations.suites.raw import streams
 from tests.conftest import STRIPE_KEY, TEST_AS_OF
 from warehouse.postgres import WarehouseParams
 
@@ -62,9 +63,8 @@ def base_warehouse(warehouse_admin_url, tmp_path_factory):
         world = generate_world(tmp_path_factory.mktemp("gxworld"), accounts=25, seed=11, as_of=TEST_AS_OF)
         with MockApiServer(world, host="127.0.0.1", port=0) as srv:
             cfgs = _configs(srv)
-            for source, streams in STREAM_NAMES.items():
-                for stream in streams:
-                    run_stream(url, cfgs[source], stream)
+            for source, stream, _table in streams():
+                run_stream(url, cfgs[source], stream)
     run_dbt(
         ["build", "--select", "staging", "--vars", f'{{"as_of_date": "{TEST_AS_OF.isoformat()}"}}'],
         url,

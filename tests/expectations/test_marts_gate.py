@@ -1,21 +1,34 @@
-"""Marts: scores in range, bands consistent with the dbt vars, one row per key per day, and a
-mart the dbt project defines but nobody built is a critical failure (a planned one a warning)."""
+"""Marts: scores in range, bands consistent with the dbt vars, one row per key per day; every
+mart with a suite is required — one the dbt project defines but nobody built is a critical
+failure — and its columns and types are those of its dbt contract."""
 
 from __future__ import annotations
 
 import pytest
 
 import expectations.suites.marts as marts
+from expectations import dbt_project
+from expectations.catalog import Catalog
+from expectations.rules import BuildEnv
 from expectations.runner import ValidationFailed, raise_on_failure, validate_layer
+from expectations.settings import Settings
+from expectations.spec import ident
 from tests.expectations.conftest import execute
 
-HEALTH = """
-create schema if not exists marts;
-create table marts.fct_account_health_daily (
-    company_id text, date_day date, health_score numeric, health_band text, components_used integer,
-    usage_score numeric, relationship_score numeric
-);
-insert into marts.fct_account_health_daily values
+MARTS = {
+    "fct_journey_stage_daily",
+    "fct_account_health_daily",
+    "fct_onboarding_scorecard",
+    "fct_renewals",
+    "fct_revenue_retention",
+    "mart_crm_sync",
+}
+CATALOG = "information_schema.columns"
+
+HEALTH_ROWS = """
+insert into marts.fct_account_health_daily
+    (company_id, date_day, health_score, health_band, components_used, usage_score, relationship_score)
+values
     ('c-ok', '2026-11-01', 71, 'green', 4, 80, 60),
     ('c-high', '2026-11-01', 140, 'green', 4, 80, 60),
     ('c-dup', '2026-11-01', 50, 'yellow', 3, 50, 50),
@@ -26,9 +39,23 @@ insert into marts.fct_account_health_daily values
 """
 
 
-def test_bad_mart_rows_stop_the_layer(warehouse, monkeypatch):
-    monkeypatch.setattr(marts, "dbt_models", lambda layer: {"fct_account_health_daily"})
-    execute(warehouse, HEALTH)
+def _create_from_contract(url: str, table: str) -> None:
+    """An empty mart with exactly the columns and types of its dbt contract (as dbt builds it)."""
+    columns = ", ".join(f"{ident(c)} {t}" for c, t in dbt_project.model(table).column_types().items())
+    execute(url, "create schema if not exists marts", f"create table marts.{table} ({columns})")
+
+
+def _failure(outcome, table: str, expectation: str) -> dict:
+    return next(r for r in outcome.critical_failures if (r["table_name"], r["expectation"]) == (table, expectation))
+
+
+def test_suites_cover_the_marts():
+    assert {ts.table for ts in marts.build(BuildEnv(Catalog(), Settings()))} == MARTS
+
+
+def test_bad_mart_rows_stop_the_layer(warehouse):
+    _create_from_contract(warehouse, "fct_account_health_daily")
+    execute(warehouse, HEALTH_ROWS)
     outcome = validate_layer("marts", warehouse, build_docs=False)
     failed = {(r["table_name"], r["expectation"]): r for r in outcome.critical_failures}
     table = "marts.fct_account_health_daily"
@@ -37,25 +64,61 @@ def test_bad_mart_rows_stop_the_layer(warehouse, monkeypatch):
         (table, "expect_key_unique"),
         (table, "expect_key_not_null"),
         (table, "expect_band_matches_score"),
+        (CATALOG, "expect_tables_and_key_columns_present"),  # the five marts nobody built
     }
     assert failed[(table, "expect_scores_0_100")]["sample_unexpected"][0]["company_id"] == "c-high"
     assert failed[(table, "expect_band_matches_score")]["sample_unexpected"][0]["expected_band"] == "yellow"
+    missing = failed[(CATALOG, "expect_tables_and_key_columns_present")]
+    assert missing["observed_value"] == 5
+    assert {r["table_name"]: r["missing"] for r in missing["sample_unexpected"]} == {
+        f"marts.{t}": "(table missing)" for t in MARTS - {"fct_account_health_daily"}
+    }
+    assert set(outcome.skipped) == {f"marts.{t}" for t in MARTS - {"fct_account_health_daily"}}
+    assert not [r for r in outcome.rows if r["expectation"] == "expect_planned_tables_present"]
     with pytest.raises(ValidationFailed) as err:
         raise_on_failure(outcome)
     message = str(err.value)
     assert "marts.fct_account_health_daily: expect_key_unique" in message and "'company_id': 'c-dup'" in message
     assert "'health_score': 140" in message
-    # Marts issue 5 agreed on but the dbt project does not define yet: recorded, not blocking.
-    planned = [r for r in outcome.warnings if r["expectation"] == "expect_planned_tables_present"]
-    assert planned and "marts.fct_renewals" in str(planned[0]["sample_unexpected"])
 
 
-def test_required_mart_missing_is_critical(warehouse, monkeypatch):
-    monkeypatch.setattr(marts, "dbt_models", lambda layer: {"fct_renewals"})
+def test_mart_defined_but_not_built_is_critical(warehouse):
     outcome = validate_layer("marts", warehouse, build_docs=False)
-    assert "marts.fct_renewals" in outcome.skipped
-    with pytest.raises(ValidationFailed, match=r"expect_tables_and_key_columns_present.*marts\.fct_renewals"):
+    assert set(outcome.skipped) == {f"marts.{t}" for t in MARTS}
+    assert [(r["table_name"], r["expectation"]) for r in outcome.critical_failures] == [
+        (CATALOG, "expect_tables_and_key_columns_present")
+    ]
+    assert outcome.critical_failures[0]["observed_value"] == len(MARTS)
+    with pytest.raises(ValidationFailed, match=r"expect_tables_and_key_columns_present.*\(table missing\)"):
         raise_on_failure(outcome)
+
+
+def test_mart_columns_and_types_are_those_of_the_dbt_contract(warehouse):
+    for table in MARTS:
+        _create_from_contract(warehouse, table)
+    raise_on_failure(validate_layer("marts", warehouse, build_docs=False))  # built as declared: passes
+
+    execute(
+        warehouse,
+        "alter table marts.fct_renewals drop column risk_drivers",
+        "alter table marts.fct_renewals alter column days_to_renewal type text",
+    )
+    outcome = validate_layer("marts", warehouse, build_docs=False)
+    assert {r["expectation"] for r in outcome.critical_failures} == {
+        "expect_tables_and_key_columns_present",
+        "expect_column_types",
+    }
+    assert _failure(outcome, CATALOG, "expect_tables_and_key_columns_present")["sample_unexpected"] == [
+        {"table_name": "marts.fct_renewals", "missing": "risk_drivers"}
+    ]
+    assert _failure(outcome, CATALOG, "expect_column_types")["sample_unexpected"] == [
+        {
+            "table_name": "marts.fct_renewals",
+            "column_name": "days_to_renewal",
+            "expected_type": "integer",
+            "actual_type": "text",
+        }
+    ]
 
 
 def test_thresholds_come_from_the_dbt_project(monkeypatch):
