@@ -54,15 +54,7 @@ current_items as (
         sum(items.quantity) as seats,
         max(items.plan_tier) as plan_tier,
         max(items.seat_limit) as seat_limit,
-        sum(
-            items.quantity * items.unit_amount_cents / 100.0
-            / case items.billing_interval
-                when 'year' then 12.0
-                when 'week' then 12.0 / 52
-                when 'day' then 12.0 / 365
-                else 1.0
-            end / items.billing_interval_count
-        ) as mrr_usd
+        sum({{ subscription_item_mrr_usd('items') }}) as mrr_usd
     from items
     inner join subscriptions on items.subscription_id = subscriptions.subscription_id
     where subscriptions.subscription_status in ('active', 'past_due', 'trialing', 'unpaid')

@@ -19,6 +19,18 @@ invoices as (
 
 ),
 
+subscriptions as (
+
+    select * from {{ ref('stg_stripe__subscriptions') }}
+
+),
+
+items as (
+
+    select * from {{ ref('stg_stripe__subscription_items') }}
+
+),
+
 billed_periods as (
 
     select
@@ -86,18 +98,9 @@ live_subscriptions as (
         subscriptions.subscription_id,
         subscriptions.customer_id,
         sum(items.quantity) as seats,
-        sum(
-            items.quantity * items.unit_amount_cents / 100.0
-            / case items.billing_interval
-                when 'year' then 12.0
-                when 'week' then 12.0 / 52
-                when 'day' then 12.0 / 365
-                else 1.0
-            end / items.billing_interval_count
-        ) as mrr_usd
-    from {{ ref('stg_stripe__subscriptions') }} as subscriptions
-    inner join {{ ref('stg_stripe__subscription_items') }} as items
-        on subscriptions.subscription_id = items.subscription_id
+        sum({{ subscription_item_mrr_usd('items') }}) as mrr_usd
+    from subscriptions
+    inner join items on subscriptions.subscription_id = items.subscription_id
     where subscriptions.subscription_status in ('active', 'past_due', 'trialing', 'unpaid')
     group by subscriptions.subscription_id, subscriptions.customer_id
 
