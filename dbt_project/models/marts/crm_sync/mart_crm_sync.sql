@@ -9,16 +9,15 @@ accounts as (
 
 ),
 
-health as (
+scored as (
 
-    select * from {{ ref('fct_account_health_daily') }}
-    where date_day = {{ as_of_date() }}
+    select * from {{ ref('int_accounts_scored') }}
 
 ),
 
-stages as (
+user_adoption as (
 
-    select * from {{ ref('fct_journey_stage_daily') }}
+    select * from {{ ref('fct_user_adoption_daily') }}
     where date_day = {{ as_of_date() }}
 
 ),
@@ -29,8 +28,8 @@ user_tiers as (
         company_id,
         adoption_tier,
         count(*) as tier_users
-    from {{ ref('fct_user_adoption_daily') }}
-    where date_day = {{ as_of_date() }} and company_id is not null and adoption_tier != 'never_activated'
+    from user_adoption
+    where company_id is not null and adoption_tier != 'never_activated'
     group by company_id, adoption_tier
 
 ),
@@ -79,11 +78,11 @@ final as (
     select
         accounts.company_id,
         accounts.company_id as hubspot_company_id,
-        health.health_score,
+        scored.health_score,
         -- A company without health data (not, or not yet, a customer) says so in the CRM,
         -- with the same band value fct_account_health_daily uses.
-        coalesce(health.health_band, 'unknown') as health_band,
-        stages.primary_stage,
+        coalesce(scored.health_band, 'unknown') as health_band,
+        scored.primary_stage,
         account_tier.adoption_tier,
         scorecard.weighted_total as onboarding_score,
         scorecard.scorecard_status as onboarding_status,
@@ -95,8 +94,7 @@ final as (
         coalesce(advocacy.is_candidate, false) as is_advocacy_candidate,
         {{ as_of_date() }} as score_date
     from accounts
-    left join health on accounts.company_id = health.company_id
-    left join stages on accounts.company_id = stages.company_id
+    left join scored on accounts.company_id = scored.company_id
     left join account_tier on accounts.company_id = account_tier.company_id
     left join scorecard on accounts.company_id = scorecard.company_id
     left join renewals on accounts.company_id = renewals.company_id

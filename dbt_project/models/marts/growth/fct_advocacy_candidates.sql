@@ -6,8 +6,8 @@ with
 
 accounts as (
 
-    select * from {{ ref('int_account_lifecycles_derived') }}
-    where started_on <= {{ as_of_date() }} and coalesce(churned_on > {{ as_of_date() }}, true)
+    select * from {{ ref('int_accounts_scored') }}
+    where is_live
 
 ),
 
@@ -17,17 +17,16 @@ segment_targets as (
 
 ),
 
-health as (
+past_terms as (
 
-    select * from {{ ref('fct_account_health_daily') }}
-    where date_day = {{ as_of_date() }}
+    select * from {{ ref('int_contract_terms_derived') }}
+    where contract_end_date <= {{ as_of_date() }}
 
 ),
 
-stages as (
+contacts as (
 
-    select * from {{ ref('fct_journey_stage_daily') }}
-    where date_day = {{ as_of_date() }}
+    select * from {{ ref('int_contacts_roles_joined') }}
 
 ),
 
@@ -36,20 +35,8 @@ terms as (
     select
         company_id,
         min(contract_end_date) as first_renewed_on
-    from {{ ref('int_contract_terms_derived') }}
-    where contract_end_date <= {{ as_of_date() }}
+    from past_terms
     group by company_id
-
-),
-
-latest_nps as (
-
-    select distinct on (company_id)
-        company_id,
-        nps_score
-    from {{ ref('int_nps_responses_joined') }}
-    where company_id is not null and submitted_on <= {{ as_of_date() }}
-    order by company_id asc, submitted_at desc
 
 ),
 
@@ -58,7 +45,7 @@ champions as (
     select
         contacts.company_id,
         count(*) as engaged_champions
-    from {{ ref('int_contacts_roles_joined') }} as contacts
+    from contacts
     where contacts.is_champion and coalesce(contacts.left_company_on > {{ as_of_date() }}, true)
     group by contacts.company_id
 
@@ -69,23 +56,20 @@ evaluated as (
     select
         accounts.company_id,
         accounts.segment,
-        health.health_score,
-        latest_nps.nps_score as latest_nps_score,
+        accounts.health_score,
+        accounts.latest_nps_score,
         coalesce(champions.engaged_champions, 0) as engaged_champions,
         terms.first_renewed_on,
-        coalesce(health.health_score >= {{ var('advocacy_min_health') }}, false) as meets_health,
-        coalesce(latest_nps.nps_score >= {{ var('promoter_min_score') }}, false) as meets_promoter,
+        coalesce(accounts.health_score >= {{ var('advocacy_min_health') }}, false) as meets_health,
+        coalesce(accounts.latest_nps_score >= {{ var('promoter_min_score') }}, false) as meets_promoter,
         coalesce(champions.engaged_champions, 0) > 0 as meets_champion,
         terms.first_renewed_on is not null as meets_renewed,
         {{ as_of_date() }} >= (accounts.started_on + make_interval(months => segment_targets.advocacy_min_months))::date
         as meets_tenure,
-        not coalesce(stages.is_in_regression or stages.is_onboarding, false) as meets_no_regression
+        not coalesce(accounts.is_in_regression or accounts.is_onboarding, false) as meets_no_regression
     from accounts
     left join segment_targets on accounts.segment = segment_targets.segment
-    left join health on accounts.company_id = health.company_id
-    left join stages on accounts.company_id = stages.company_id
     left join terms on accounts.company_id = terms.company_id
-    left join latest_nps on accounts.company_id = latest_nps.company_id
     left join champions on accounts.company_id = champions.company_id
 
 ),

@@ -5,8 +5,8 @@ with
 
 accounts as (
 
-    select * from {{ ref('int_account_lifecycles_derived') }}
-    where started_on <= {{ as_of_date() }} and coalesce(churned_on > {{ as_of_date() }}, true)
+    select * from {{ ref('int_accounts_scored') }}
+    where is_live
 
 ),
 
@@ -23,31 +23,6 @@ usage as (
 
 ),
 
-health as (
-
-    select * from {{ ref('fct_account_health_daily') }}
-    where date_day = {{ as_of_date() }}
-
-),
-
-stages as (
-
-    select * from {{ ref('fct_journey_stage_daily') }}
-    where date_day = {{ as_of_date() }}
-
-),
-
-latest_nps as (
-
-    select distinct on (company_id)
-        company_id,
-        nps_score
-    from {{ ref('int_nps_responses_joined') }}
-    where company_id is not null and submitted_on <= {{ as_of_date() }}
-    order by company_id asc, submitted_at desc
-
-),
-
 evaluated as (
 
     select
@@ -58,8 +33,8 @@ evaluated as (
         accounts.arr_usd,
         usage.users_invited,
         usage.monthly_active_users,
-        health.health_score,
-        latest_nps.nps_score as latest_nps_score,
+        accounts.health_score,
+        accounts.latest_nps_score,
         round(usage.users_invited::numeric / nullif(accounts.seats, 0), 4) as seat_utilisation,
         round(accounts.seats::numeric / nullif(accounts.seat_limit, 0), 4) as plan_limit_utilisation,
         {{ as_of_date() }}
@@ -70,18 +45,15 @@ evaluated as (
         coalesce(accounts.seats >= {{ var('seat_limit_approach_ratio') }} * accounts.seat_limit, false)
         as signal_plan_limit_near,
         coalesce(
-            health.health_score >= {{ var('expansion_min_health') }}
-            and latest_nps.nps_score >= {{ var('promoter_min_score') }},
+            accounts.health_score >= {{ var('expansion_min_health') }}
+            and accounts.latest_nps_score >= {{ var('promoter_min_score') }},
             false
         ) as signal_healthy_promoter,
-        coalesce(stages.is_renewal, false) as signal_renewal_bundling,
-        coalesce(stages.is_expansion, false) as has_open_expansion_deal
+        coalesce(accounts.is_renewal, false) as signal_renewal_bundling,
+        coalesce(accounts.is_expansion, false) as has_open_expansion_deal
     from accounts
     left join segment_targets on accounts.segment = segment_targets.segment
     left join usage on accounts.company_id = usage.company_id
-    left join health on accounts.company_id = health.company_id
-    left join stages on accounts.company_id = stages.company_id
-    left join latest_nps on accounts.company_id = latest_nps.company_id
 
 ),
 
