@@ -49,7 +49,6 @@ final as (
         {{ as_of_date() }} as as_of_date,
         accounts.segment,
         accounts.started_on,
-        accounts.churned_on,
         accounts.seats,
         accounts.seat_limit,
         accounts.arr_usd,
