@@ -16,13 +16,19 @@ deals as (
 
 ),
 
+associations as (
+
+    select * from {{ ref('stg_hubspot__associations') }}
+    where from_object_type = 'companies' and to_object_type = 'deals'
+
+),
+
 deal_companies as (
 
     select
         from_object_id as company_id,
         to_object_id as deal_id
-    from {{ ref('stg_hubspot__associations') }}
-    where from_object_type = 'companies' and to_object_type = 'deals'
+    from associations
 
 ),
 

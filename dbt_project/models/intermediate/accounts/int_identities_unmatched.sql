@@ -14,9 +14,15 @@ customers as (
 
 ),
 
+product_users as (
+
+    select * from {{ ref('stg_mixpanel__users') }}
+
+),
+
 product_accounts as (
 
-    select distinct account_id from {{ ref('stg_mixpanel__users') }}
+    select distinct account_id from product_users
 
 ),
 

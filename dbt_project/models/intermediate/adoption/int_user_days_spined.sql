@@ -39,6 +39,12 @@ resolved as (
 
 ),
 
+lifecycles as (
+
+    select * from {{ ref('int_account_lifecycles_derived') }}
+
+),
+
 churned_accounts as (
 
     -- Users of accounts that churned before the spine starts are left out; the others stop at churn.
@@ -46,7 +52,7 @@ churned_accounts as (
         resolved.product_account_id,
         lifecycles.churned_on
     from resolved
-    inner join {{ ref('int_account_lifecycles_derived') }} as lifecycles on resolved.company_id = lifecycles.company_id
+    inner join lifecycles on resolved.company_id = lifecycles.company_id
     where lifecycles.churned_on is not null and resolved.product_account_id is not null
 
 ),

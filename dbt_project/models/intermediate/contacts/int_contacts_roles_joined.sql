@@ -27,10 +27,7 @@ associated_company as (
 
 companies as (
 
-    select
-        company_id,
-        champion_contact_id
-    from {{ ref('stg_hubspot__companies') }}
+    select * from {{ ref('stg_hubspot__companies') }}
 
 ),
 

@@ -15,13 +15,19 @@ contacts as (
 
 ),
 
+associations as (
+
+    select * from {{ ref('stg_hubspot__associations') }}
+    where from_object_type = 'feedback_submissions' and to_object_type = 'contacts'
+
+),
+
 feedback_contacts as (
 
     select distinct on (from_object_id)
         from_object_id as feedback_submission_id,
         to_object_id as contact_id
-    from {{ ref('stg_hubspot__associations') }}
-    where from_object_type = 'feedback_submissions' and to_object_type = 'contacts'
+    from associations
     order by from_object_id, to_object_id
 
 ),

@@ -16,21 +16,36 @@ accounts as (
 
 ),
 
+crm_tickets as (
+
+    select * from {{ ref('stg_hubspot__tickets') }}
+
+),
+
+ticket_companies as (
+
+    select * from {{ ref('stg_hubspot__associations') }}
+    where from_object_type = 'companies' and to_object_type = 'tickets'
+
+),
+
+stripe_invoices as (
+
+    select * from {{ ref('stg_stripe__invoices') }}
+
+),
+
 tickets as (
 
     select
         ticket_companies.from_object_id as company_id,
-        (tickets.created_at at time zone 'UTC')::date as opened_on,
+        (crm_tickets.created_at at time zone 'UTC')::date as opened_on,
         case
-            when tickets.priority in ('high', 'urgent') then {{ var('high_severity_ticket_weight') }} else 1
+            when crm_tickets.priority in ('high', 'urgent') then {{ var('high_severity_ticket_weight') }} else 1
         end as severity_weight,
-        tickets.priority in ('high', 'urgent') as is_high_severity
-    from {{ ref('stg_hubspot__tickets') }} as tickets
-    inner join {{ ref('stg_hubspot__associations') }} as ticket_companies
-        on
-            tickets.ticket_id = ticket_companies.to_object_id
-            and ticket_companies.from_object_type = 'companies'
-            and ticket_companies.to_object_type = 'tickets'
+        crm_tickets.priority in ('high', 'urgent') as is_high_severity
+    from crm_tickets
+    inner join ticket_companies on crm_tickets.ticket_id = ticket_companies.to_object_id
 
 ),
 
@@ -58,11 +73,11 @@ invoices as (
 
     select
         accounts.company_id,
-        (invoices.created_at at time zone 'UTC')::date as invoiced_on,
-        invoices.attempt_count > 1 or invoices.invoice_status = 'open' as has_failed_payment,
-        invoices.invoice_status = 'uncollectible' as is_uncollectible
-    from {{ ref('stg_stripe__invoices') }} as invoices
-    inner join accounts on invoices.customer_id = accounts.stripe_customer_id
+        (stripe_invoices.created_at at time zone 'UTC')::date as invoiced_on,
+        stripe_invoices.attempt_count > 1 or stripe_invoices.invoice_status = 'open' as has_failed_payment,
+        stripe_invoices.invoice_status = 'uncollectible' as is_uncollectible
+    from stripe_invoices
+    inner join accounts on stripe_invoices.customer_id = accounts.stripe_customer_id
 
 ),
 

@@ -16,22 +16,38 @@ usage as (
 
 ),
 
+open_issues as (
+
+    -- High-priority product issues open on as_of_date.
+    select * from {{ ref('stg_hubspot__tickets') }}
+    where
+        category = 'product_issue'
+        and priority in ('high', 'urgent')
+        and created_at::date <= {{ as_of_date() }}
+        and coalesce(closed_at::date > {{ as_of_date() }}, true)
+
+),
+
+ticket_companies as (
+
+    select * from {{ ref('stg_hubspot__associations') }}
+    where from_object_type = 'companies' and to_object_type = 'tickets'
+
+),
+
+key_contact_changes as (
+
+    select * from {{ ref('int_champion_changes_detected') }}
+
+),
+
 tickets as (
 
     select
         ticket_companies.from_object_id as company_id,
         count(*) as open_technical_issues
-    from {{ ref('stg_hubspot__tickets') }} as tickets
-    inner join {{ ref('stg_hubspot__associations') }} as ticket_companies
-        on
-            tickets.ticket_id = ticket_companies.to_object_id
-            and ticket_companies.from_object_type = 'companies'
-            and ticket_companies.to_object_type = 'tickets'
-    where
-        tickets.category = 'product_issue'
-        and tickets.priority in ('high', 'urgent')
-        and tickets.created_at::date <= {{ as_of_date() }}
-        and coalesce(tickets.closed_at::date > {{ as_of_date() }}, true)
+    from open_issues
+    inner join ticket_companies on open_issues.ticket_id = ticket_companies.to_object_id
     group by ticket_companies.from_object_id
 
 ),
@@ -39,12 +55,12 @@ tickets as (
 departures as (
 
     select
-        changes.company_id,
+        key_contact_changes.company_id,
         count(*) as key_contacts_left
-    from {{ ref('int_champion_changes_detected') }} as changes
-    inner join accounts on changes.company_id = accounts.company_id
-    where changes.left_company_on between accounts.started_on and {{ as_of_date() }}
-    group by changes.company_id
+    from key_contact_changes
+    inner join accounts on key_contact_changes.company_id = accounts.company_id
+    where key_contact_changes.left_company_on between accounts.started_on and {{ as_of_date() }}
+    group by key_contact_changes.company_id
 
 ),
 

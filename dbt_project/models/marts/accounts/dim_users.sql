@@ -20,6 +20,12 @@ contacts as (
 
 ),
 
+milestones as (
+
+    select * from {{ ref('int_user_milestones_reached') }}
+
+),
+
 activity as (
 
     -- Per-user activity as int_user_milestones_reached already aggregates it (one pass over
@@ -29,7 +35,7 @@ activity as (
         first_active_on,
         last_active_on,
         active_days
-    from {{ ref('int_user_milestones_reached') }}
+    from milestones
 
 ),
 

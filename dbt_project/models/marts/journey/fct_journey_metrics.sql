@@ -5,13 +5,25 @@
 -- the most frequent trigger, and episodes that ended in churn (failure modes).
 with
 
+journey_transitions as (
+
+    select * from {{ ref('fct_journey_transitions') }}
+
+),
+
+lifecycles as (
+
+    select * from {{ ref('int_account_lifecycles_derived') }}
+
+),
+
 episodes as (
 
     select
         journey_transitions.*,
         to_char(lifecycles.started_on, 'YYYY') as cohort_year
-    from {{ ref('fct_journey_transitions') }} as journey_transitions
-    inner join {{ ref('int_account_lifecycles_derived') }} as lifecycles
+    from journey_transitions
+    inner join lifecycles
         on journey_transitions.company_id = lifecycles.company_id
 
 ),

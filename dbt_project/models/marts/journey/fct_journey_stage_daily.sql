@@ -37,19 +37,35 @@ triggers as (
 
 ),
 
+deals as (
+
+    select * from {{ ref('stg_hubspot__deals') }}
+    where deal_kind = 'expansion'
+
+),
+
+deal_companies as (
+
+    select * from {{ ref('stg_hubspot__associations') }}
+    where from_object_type = 'companies' and to_object_type = 'deals'
+
+),
+
+nps_responses as (
+
+    select * from {{ ref('int_nps_responses_joined') }}
+    where company_id is not null
+
+),
+
 expansion_deals as (
 
     select
         deal_companies.from_object_id as company_id,
         deals.created_at::date as opened_on,
         deals.close_at::date as closes_on
-    from {{ ref('stg_hubspot__deals') }} as deals
-    inner join {{ ref('stg_hubspot__associations') }} as deal_companies
-        on
-            deals.deal_id = deal_companies.to_object_id
-            and deal_companies.from_object_type = 'companies'
-            and deal_companies.to_object_type = 'deals'
-    where deals.deal_kind = 'expansion'
+    from deals
+    inner join deal_companies on deals.deal_id = deal_companies.to_object_id
 
 ),
 
@@ -58,8 +74,8 @@ promoters as (
     select
         company_id,
         submitted_on
-    from {{ ref('int_nps_responses_joined') }}
-    where nps_score >= {{ var('promoter_min_score') }} and company_id is not null
+    from nps_responses
+    where nps_score >= {{ var('promoter_min_score') }}
 
 ),
 

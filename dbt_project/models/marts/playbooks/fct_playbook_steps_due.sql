@@ -36,12 +36,18 @@ catalog as (
 
 ),
 
+user_days as (
+
+    select * from {{ ref('int_user_days_aggregated') }}
+
+),
+
 feature_users as (
 
     select distinct
         user_days.user_id,
         used.feature_key
-    from {{ ref('int_user_days_aggregated') }} as user_days
+    from user_days
     cross join lateral unnest(user_days.features_used) as used (feature_key)
     inner join launches on used.feature_key = launches.feature_key
     where user_days.activity_date between launches.released_on and {{ as_of_date() }}

@@ -91,12 +91,24 @@ current_terms as (
 
 subscriptions as (
 
+    select * from {{ ref('stg_stripe__subscriptions') }}
+
+),
+
+key_contact_changes as (
+
+    select * from {{ ref('int_champion_changes_detected') }}
+
+),
+
+cancellations as (
+
     select
         accounts.company_id,
         bool_or(
             subscriptions.is_cancel_at_period_end and subscriptions.canceled_at::date <= {{ as_of_date() }}
         ) as is_cancellation_scheduled
-    from {{ ref('stg_stripe__subscriptions') }} as subscriptions
+    from subscriptions
     inner join accounts on subscriptions.customer_id = accounts.stripe_customer_id
     group by accounts.company_id
 
@@ -138,16 +150,16 @@ drivers as (
         coalesce(health.health_band, 'unknown') as health_band,
         health.score_change_30d,
         usage.usage_trend_28d,
-        coalesce(subscriptions.is_cancellation_scheduled, false) as is_cancellation_scheduled,
+        coalesce(cancellations.is_cancellation_scheduled, false) as is_cancellation_scheduled,
         coalesce(health.health_band = 'red', false) as driver_health_red,
         coalesce(health.health_band = 'yellow', false) as driver_health_yellow,
         coalesce(health.score_change_30d <= -{{ var('risk_health_decline_points') }}, false) as driver_health_declining,
         coalesce(usage.usage_trend_28d < -{{ var('usage_decline_tolerance') }}, false) as driver_usage_declining,
         exists(
-            select 1 from {{ ref('int_champion_changes_detected') }} as changes
+            select 1 from key_contact_changes
             where
-                changes.company_id = current_terms.company_id
-                and changes.left_company_on between {{ as_of_date() }} - {{ var('risk_lookback_days') }}
+                key_contact_changes.company_id = current_terms.company_id
+                and key_contact_changes.left_company_on between {{ as_of_date() }} - {{ var('risk_lookback_days') }}
                 and {{ as_of_date() }}
         ) as driver_champion_change,
         coalesce(signal_flags.has_ticket_escalation, false) as driver_high_severity_tickets,
@@ -158,7 +170,7 @@ drivers as (
     left join milestones_compared on current_terms.contract_term_id = milestones_compared.contract_term_id
     left join health on current_terms.company_id = health.company_id
     left join usage on current_terms.company_id = usage.company_id
-    left join subscriptions on current_terms.company_id = subscriptions.company_id
+    left join cancellations on current_terms.company_id = cancellations.company_id
     left join signal_flags on current_terms.company_id = signal_flags.company_id
 
 ),
