@@ -100,13 +100,13 @@ def test_settings_from_env_and_limits():
 def test_every_mapped_column_is_in_the_marts_contract():
     """The mapping and the dbt model agree on names and enumerations; the sync tests run on a
     hand-made mart, so this is what catches a renamed column before a pipeline run does."""
-    from pathlib import Path
 
     import yaml
 
     from reverse_etl.mapping import KEY_COLUMN
+    from warehouse.paths import DBT_PROJECT_DIR
 
-    models = yaml.safe_load((Path(__file__).parents[2] / "dbt_project/models/marts/_marts__models.yml").read_text())
+    models = yaml.safe_load((DBT_PROJECT_DIR / "models/marts/crm_sync/_crm_sync__models.yml").read_text())
     (model,) = [m for m in models["models"] if m["name"] == "mart_crm_sync"]
     assert model["config"]["contract"]["enforced"]
     columns = {c["name"]: c for c in model["columns"]}

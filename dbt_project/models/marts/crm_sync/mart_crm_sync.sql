@@ -1,6 +1,6 @@
 -- One row per CRM company with every value the reverse-ETL sync writes back as company
 -- properties, computed for as_of_date (the score date). Column names are the reverse-ETL
--- contract (connectors/reverse_etl/mapping.py): hubspot_company_id is its key.
+-- contract (reverse_etl/mapping.py): hubspot_company_id is its key.
 with
 
 accounts as (
@@ -11,7 +11,7 @@ accounts as (
 
 scored as (
 
-    select * from {{ ref('int_accounts_scored') }}
+    select * from {{ ref('dim_accounts_scored') }}
 
 ),
 

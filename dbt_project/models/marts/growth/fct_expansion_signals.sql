@@ -5,7 +5,7 @@ with
 
 accounts as (
 
-    select * from {{ ref('int_accounts_scored') }}
+    select * from {{ ref('dim_accounts_scored') }}
     where is_live
 
 ),

@@ -1,8 +1,8 @@
 -- One row per CRM company: what the account-level marts share about it on as_of_date. Whether
 -- it is live (started, not churned), its health score and band, its journey stage flags and
 -- its latest NPS answer. fct_expansion_signals, fct_advocacy_candidates and mart_crm_sync read
--- it. Health and stages come from their marts: this model builds after them (Airflow runs
--- intermediate and marts in one task group).
+-- it. Health and stages come from their marts, so this is a mart too: an intermediate model
+-- never depends on a mart.
 with
 
 accounts as (
