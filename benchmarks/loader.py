@@ -27,6 +27,7 @@ def export_events(world_dir: Path, out: Path, from_date: str, to_date: str) -> i
     """Write the simulator's export for the date range to ``out`` (JSONL); returns lines written."""
     import requests
 
+    from simulator.connections import credentials
     from simulator.server import MockApiServer
 
     n = 0
@@ -34,7 +35,7 @@ def export_events(world_dir: Path, out: Path, from_date: str, to_date: str) -> i
         resp = requests.get(
             f"{srv.url('mixpanel')}/api/2.0/export",
             params={"from_date": from_date, "to_date": to_date},
-            auth=("demo-sa", "demo-sa-secret"),
+            auth=credentials("mixpanel"),
             stream=True,
             timeout=600,
         )

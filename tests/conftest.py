@@ -17,13 +17,17 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from simulator.connections import credentials
 from warehouse.paths import PROJECT_ROOT
 from warehouse.postgres import WarehouseParams, admin_url
 
 TEST_WORLD_ACCOUNTS = 40
 TEST_WORLD_SEED = 7
 TEST_AS_OF = date(2026, 11, 1)
-STRIPE_KEY = "sk_test_postsale_demo"
+# The credentials the simulator accepts: it owns them (simulator/connections.py).
+STRIPE_KEY = credentials("stripe")[1]
+HUBSPOT_TOKEN = credentials("hubspot")[1]
+MIXPANEL_USER, MIXPANEL_SECRET = credentials("mixpanel")
 VENV_BIN = Path(sys.executable).parent
 
 

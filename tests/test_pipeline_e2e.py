@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from connectors.registry import STREAM_NAMES, raw_tables
-from tests.conftest import STRIPE_KEY, VENV_BIN
+from tests.conftest import HUBSPOT_TOKEN, STRIPE_KEY, VENV_BIN
 
 pytestmark = pytest.mark.slow
 
@@ -128,7 +128,7 @@ def test_pipeline_runs_every_layer_reruns_idempotently_and_stops_on_corrupted_da
             "properties": ["postsale_health_score"],
             "limit": 1,
         },
-        headers={"Authorization": "Bearer demo-hubspot-token"},
+        headers={"Authorization": f"Bearer {HUBSPOT_TOKEN}"},
         timeout=30,
     ).json()
     assert body["total"] == sent

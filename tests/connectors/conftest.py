@@ -7,10 +7,7 @@ import psycopg
 import pytest
 
 from connectors.config import SourceConfig
-from tests.conftest import STRIPE_KEY, TEST_AS_OF
-
-HUBSPOT_TOKEN = "demo-hubspot-token"
-MIXPANEL_USER, MIXPANEL_SECRET = "demo-sa", "demo-sa-secret"
+from tests.conftest import HUBSPOT_TOKEN, MIXPANEL_SECRET, MIXPANEL_USER, STRIPE_KEY, TEST_AS_OF
 
 
 @pytest.fixture(scope="module")

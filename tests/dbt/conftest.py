@@ -18,11 +18,19 @@ import pytest
 from connectors.config import SourceConfig
 from connectors.registry import STREAMS
 from connectors.sync import run_stream
-from tests.conftest import STRIPE_KEY, TEST_AS_OF, TEST_WORLD_ACCOUNTS, TEST_WORLD_SEED, _create_db, _drop_db
+from tests.conftest import (
+    HUBSPOT_TOKEN,
+    MIXPANEL_SECRET,
+    MIXPANEL_USER,
+    STRIPE_KEY,
+    TEST_AS_OF,
+    TEST_WORLD_ACCOUNTS,
+    TEST_WORLD_SEED,
+    _create_db,
+    _drop_db,
+)
 from warehouse.dbt import run_dbt
 
-HUBSPOT_TOKEN = "demo-hubspot-token"
-MIXPANEL_USER, MIXPANEL_SECRET = "demo-sa", "demo-sa-secret"
 # Product events are loaded from this many days before as-of (the daily marts need 150).
 EVENT_HISTORY_DAYS = 400
 AS_OF_VARS = f'{{"as_of_date": "{TEST_AS_OF.isoformat()}"}}'

@@ -15,11 +15,8 @@ from psycopg import sql
 
 from connectors.config import SourceConfig
 from expectations.suites.raw import streams
-from tests.conftest import STRIPE_KEY, TEST_AS_OF
+from tests.conftest import HUBSPOT_TOKEN, MIXPANEL_SECRET, MIXPANEL_USER, STRIPE_KEY, TEST_AS_OF
 from warehouse.postgres import WarehouseParams
-
-HUBSPOT_TOKEN = "demo-hubspot-token"
-MIXPANEL_USER, MIXPANEL_SECRET = "demo-sa", "demo-sa-secret"
 
 
 def _configs(srv) -> dict[str, SourceConfig]:

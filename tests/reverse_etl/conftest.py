@@ -19,9 +19,8 @@ from connectors.config import SourceConfig
 from connectors.registry import build_client
 from reverse_etl.mapping import OWNED_NAMES
 from reverse_etl.settings import Settings
-from tests.conftest import TEST_AS_OF
+from tests.conftest import HUBSPOT_TOKEN, TEST_AS_OF
 
-HUBSPOT_TOKEN = "demo-hubspot-token"
 AUTH = {"Authorization": f"Bearer {HUBSPOT_TOKEN}"}
 ACCOUNTS = 30
 LAYERS = ("raw", "staging", "marts")

@@ -13,6 +13,7 @@ import requests
 from simulator.server import MockApiServer
 from simulator.server.auth import DEFAULT_STRIPE_KEY
 from simulator.world import generate_world
+from tests.conftest import HUBSPOT_TOKEN, MIXPANEL_SECRET, MIXPANEL_USER
 from tests.vendor_specs import SPECS_DIR
 
 AS_OF = date(2026, 6, 30)
@@ -73,7 +74,7 @@ _LIMIT_ENV = {
 @pytest.fixture(scope="session")
 def hubspot(server):
     s = requests.Session()
-    s.headers["Authorization"] = "Bearer demo-hubspot-token"
+    s.headers["Authorization"] = f"Bearer {HUBSPOT_TOKEN}"
     s.base = server.url("hubspot")  # type: ignore[attr-defined]
     return s
 
@@ -81,7 +82,7 @@ def hubspot(server):
 @pytest.fixture(scope="session")
 def mixpanel(server):
     s = requests.Session()
-    s.auth = ("demo-sa", "demo-sa-secret")
+    s.auth = (MIXPANEL_USER, MIXPANEL_SECRET)
     s.base = server.url("mixpanel")  # type: ignore[attr-defined]
     return s
 

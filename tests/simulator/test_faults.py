@@ -9,10 +9,11 @@ import pytest
 import requests
 
 from simulator.server.auth import DEFAULT_STRIPE_KEY
+from tests.conftest import HUBSPOT_TOKEN, MIXPANEL_SECRET, MIXPANEL_USER
 
 STRIPE = {"Authorization": f"Bearer {DEFAULT_STRIPE_KEY}"}
-HUBSPOT = {"Authorization": "Bearer demo-hubspot-token"}
-MIX = ("demo-sa", "demo-sa-secret")
+HUBSPOT = {"Authorization": f"Bearer {HUBSPOT_TOKEN}"}
+MIX = (MIXPANEL_USER, MIXPANEL_SECRET)
 
 
 @pytest.fixture()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import requests
 
+from tests.conftest import HUBSPOT_TOKEN
+
 SPEC = {
     "companies": "companies.json",
     "contacts": "contacts.json",
@@ -122,7 +124,7 @@ def test_search_limits(hubspot):
 
 def test_batch_update_persists_and_reports_multi_status(fresh_server, hubspot_schema):
     s = requests.Session()
-    s.headers["Authorization"] = "Bearer demo-hubspot-token"
+    s.headers["Authorization"] = f"Bearer {HUBSPOT_TOKEN}"
     base = fresh_server.url("hubspot")
     created = s.post(
         base + "/crm/v3/properties/companies",

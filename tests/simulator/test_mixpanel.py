@@ -10,6 +10,7 @@ import requests
 import yaml
 
 from simulator.world.catalog import FEATURES
+from tests.conftest import MIXPANEL_USER
 from tests.vendor_specs import SPECS_DIR
 
 SPEC_FILE = SPECS_DIR / "mixpanel" / "export.openapi.yaml"
@@ -71,7 +72,7 @@ def test_export_errors(mixpanel, server, monkeypatch):
         r = _export(mixpanel, **params)
         assert r.status_code == 400 and r.json()["status"] == "error" and r.json()["error"]
     url = server.url("mixpanel") + "/api/2.0/export"
-    for auth in (None, ("demo-sa", "wrong")):
+    for auth in (None, (MIXPANEL_USER, "wrong")):
         r = requests.get(url, params={"from_date": "2026-06-01", "to_date": "2026-06-01"}, auth=auth)
         assert r.status_code == 401 and r.json()["status"] == "error"
     monkeypatch.setenv("SIMULATOR_MIXPANEL_RPS", "2")

@@ -10,9 +10,10 @@ from datetime import date
 import requests
 
 from simulator.server.auth import DEFAULT_STRIPE_KEY
+from tests.conftest import HUBSPOT_TOKEN, MIXPANEL_SECRET, MIXPANEL_USER
 
 STRIPE = {"Authorization": f"Bearer {DEFAULT_STRIPE_KEY}"}
-HUBSPOT = {"Authorization": "Bearer demo-hubspot-token"}
+HUBSPOT = {"Authorization": f"Bearer {HUBSPOT_TOKEN}"}
 
 
 def _customers(srv):
@@ -45,7 +46,7 @@ def test_advance_reveals_new_data(fresh_server):
     events = requests.get(
         srv.url("mixpanel") + "/api/2.0/export",
         params={"from_date": "2026-09-01", "to_date": "2026-09-01"},
-        auth=("demo-sa", "demo-sa-secret"),
+        auth=(MIXPANEL_USER, MIXPANEL_SECRET),
     )
     assert events.text.strip()
 
