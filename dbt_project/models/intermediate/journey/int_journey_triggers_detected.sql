@@ -20,21 +20,9 @@ terms as (
 
 ),
 
-subscription_months as (
-
-    select * from {{ ref('int_subscriptions_mrr_monthly') }}
-
-),
-
 seat_history as (
 
-    select
-        accounts.company_id,
-        subscription_months.month_start,
-        sum(subscription_months.seats) as seats
-    from subscription_months
-    inner join accounts on subscription_months.customer_id = accounts.stripe_customer_id
-    group by accounts.company_id, subscription_months.month_start
+    select * from {{ ref('int_account_seats_monthly') }}
 
 ),
 
