@@ -59,7 +59,7 @@ demo: $(MANIFEST)  ## run the whole pipeline once: simulated APIs, embedded Post
 	$(POSTSALE) wait-for-port $$port --timeout 120 || { cat .local/mock-apis.log; exit 1; }; \
 	export AIRFLOW_CONN_POSTSALE_WAREHOUSE="$$WAREHOUSE_URL"; \
 	eval "$$($(PY) -m simulator connections http://127.0.0.1:$$port)"; \
-	echo "== warehouse $$WAREHOUSE_URL, mock APIs http://127.0.0.1:$$port, Airflow home $$AIRFLOW_HOME"; \
+	echo "== warehouse $$($(PY) -m warehouse.redact "$$WAREHOUSE_URL"), mock APIs http://127.0.0.1:$$port, Airflow home $$AIRFLOW_HOME"; \
 	$(VENV)/bin/airflow db migrate > .local/airflow-migrate.log 2>&1 || { cat .local/airflow-migrate.log; exit 1; }; \
 	for dag in postsale_ingest postsale_transform; do \
 	  start=$$(date +%s); \

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from psycopg import sql
 
 LAYER_SCHEMAS = ("raw", "staging", "intermediate", "marts")
@@ -13,9 +15,18 @@ def render_report(warehouse_url: str) -> str:
     from expectations.runner import data_docs_index
     from warehouse.paths import DBT_PROJECT_DIR
     from warehouse.postgres import WarehouseParams
+    from warehouse.redact import redact_with_url
 
+    p = WarehouseParams.from_url(warehouse_url)  # a malformed URL stops here, its password hidden
     lines = ["", "postsale: rows per layer"]
-    with psycopg.connect(warehouse_url) as conn:
+    try:
+        conn = psycopg.connect(warehouse_url)
+    except psycopg.Error as exc:
+        # libpq quotes the conninfo it could not use; the message must not carry the password.
+        raise RuntimeError(
+            f"cannot connect to {p.redacted_url()}: {redact_with_url(str(exc), warehouse_url)}"
+        ) from None
+    with conn:
         rels = conn.execute(
             """
             select table_schema, table_name from information_schema.tables
@@ -48,10 +59,9 @@ def render_report(warehouse_url: str) -> str:
                 lines.append(f"  {layer:<10} {verdict}: {ok}/{total} expectations, {crit} critical, {warn} warnings")
         else:
             lines.append("  (no validation has run yet)")
-    p = WarehouseParams.from_url(warehouse_url)
     lines += [
         "where to look",
-        f"  warehouse   psql {p.url()}",
+        f"  warehouse   psql {replace(p, password='').url()}  (password: PGPASSWORD or ~/.pgpass)",
         "  results     audit.validation_results, raw._sync_runs",
         f"  Data Docs   {data_docs_index()}",
         f"  dbt docs    {DBT_PROJECT_DIR / 'target' / 'static_index.html'}  (after make docs)",

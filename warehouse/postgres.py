@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from warehouse.embedded import EmbeddedPostgres
+from warehouse.redact import redact_url
 
 DEFAULT_DATABASE = "postsale"
 # Session settings for dbt's connections, passed as libpq's PGOPTIONS (dbt-postgres has no
@@ -37,22 +38,41 @@ class WarehouseParams:
 
     @classmethod
     def from_url(cls, url: str) -> WarehouseParams:
+        """Errors name the URL without its password: urllib's and libpq's own messages quote
+        the fragment of a password that broke the parse."""
         parts = urlsplit(url)
         if parts.scheme.split("+")[0] not in ("postgres", "postgresql"):
             raise ValueError(f"warehouse URL must be postgresql://…, got scheme {parts.scheme!r}")
+        try:
+            port = parts.port
+            bad_port = False
+        except ValueError:
+            port, bad_port = None, True
+        # A raw "#", "/", "?", "@" or space in a password ends the host part early or leaves a
+        # fragment: refuse rather than connect somewhere else with half a password.
+        if bad_port or parts.fragment or " " in parts.netloc or "@" in parts.path + parts.query:
+            raise ValueError(
+                f"warehouse URL {redact_url(url)} is malformed: percent-encode reserved characters "
+                "(# / ? @ : % and spaces) in the user and password"
+            )
         if not parts.hostname:
             raise ValueError("warehouse URL must contain a host (unix sockets are not supported)")
         return cls(
             host=parts.hostname,
-            port=parts.port or 5432,
+            port=port or 5432,
             user=unquote(parts.username or "postgres"),
             password=unquote(parts.password or ""),
             dbname=(parts.path.lstrip("/") or DEFAULT_DATABASE),
         )
 
     def url(self, dbname: str | None = None, driver: str = "postgresql") -> str:
-        auth = self.user + (f":{self.password}" if self.password else "")
+        """The URL, user and password percent-encoded (``from_url`` round-trips it)."""
+        auth = quote(self.user, safe="") + (f":{quote(self.password, safe='')}" if self.password else "")
         return f"{driver}://{auth}@{self.host}:{self.port}/{dbname or self.dbname}"
+
+    def redacted_url(self, dbname: str | None = None) -> str:
+        """The URL without the password, for messages and reports (psql prompts for it)."""
+        return redact_url(self.url(dbname))
 
     def dbt_env(self) -> dict[str, str]:
         """Environment variables read by ``dbt_project/profiles.yml``."""
