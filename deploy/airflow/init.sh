@@ -11,6 +11,15 @@ for var in AIRFLOW__CORE__FERNET_KEY AIRFLOW__API_AUTH__JWT_SECRET AIRFLOW__API_
   fi
 done
 
+# Other secrets reach this job inside URLs (the metadata database's and the broker's, which
+# carry AIRFLOW_DB_PASSWORD and REDIS_PASSWORD): refuse a placeholder anywhere in the environment.
+for var in $(compgen -e); do
+  if [[ "${!var}" == *change-me* ]]; then
+    echo "airflow-init: $var holds a .env.example change-me placeholder; replace every change-me value in .env" >&2
+    exit 1
+  fi
+done
+
 # A malformed key would only surface later, when the first Connection or Variable is encrypted.
 python -c 'import os; from cryptography.fernet import Fernet; Fernet(os.environ["AIRFLOW__CORE__FERNET_KEY"])' \
   || { echo "airflow-init: AIRFLOW_FERNET_KEY is not a Fernet key (see .env.example)" >&2; exit 1; }

@@ -7,7 +7,10 @@ byte so that streaming (chunked) bodies and injected faults behave like a real s
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
+import os
 import re
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +19,14 @@ from urllib.parse import urlsplit
 from simulator.server.http import Request, Response
 
 log = logging.getLogger("simulator.server")
+
+# `/_control` moves the world's clock and injects faults. Bound to loopback (the tests, `make
+# demo`, deploy/scale_out.py) only this host can reach it and it is open; bound to any other
+# address (compose's 0.0.0.0) it needs this token, and without one it is off.
+CONTROL_TOKEN_ENV = "SIMULATOR_CONTROL_TOKEN"
+CONTROL_TOKEN_HEADER = "x-simulator-control-token"
+# Reads that reveal nothing but the simulated date: the compose healthcheck probes the clock.
+PUBLIC_CONTROL = {("GET", "/clock")}
 
 Handler = Callable[[Request], Response]
 
@@ -88,7 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
         )
         try:
-            resp = self.server.app(req)
+            denied = self.server.guard_control(req) if vendor == "_control" else None
+            resp = denied if denied is not None else self.server.app(req)
         except Exception:  # a bug in a handler must not kill the connection silently
             log.exception("unhandled error for %s %s", self.command, self.path)
             resp = Response.json(500, {"error": {"message": "internal simulator error", "type": "api_error"}})
@@ -142,6 +154,28 @@ class MockHTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], app: Callable[[Request], Response]):
         self.app = app
         super().__init__(address, _Handler)
+        self.control_open = _is_loopback(str(self.server_address[0]))
+        self.control_token = os.environ.get(CONTROL_TOKEN_ENV) or None
+
+    def guard_control(self, req: Request) -> Response | None:
+        """None when ``req`` may use `/_control`, else the 401/403 to send instead."""
+        if self.control_open or (req.method, req.path.rstrip("/") or "/") in PUBLIC_CONTROL:
+            return None
+        if not self.control_token:
+            return Response.json(
+                403, {"error": f"/_control is off on a non-loopback address; set {CONTROL_TOKEN_ENV} to enable it"}
+            )
+        given = req.headers.get(CONTROL_TOKEN_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.control_token.encode()):
+            return Response.json(401, {"error": f"/_control needs the {CONTROL_TOKEN_HEADER} header"})
+        return None
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 AbortStream = _AbortStream

@@ -1,6 +1,8 @@
 """Control endpoints (`/_control/...`) for tests and demos: clock and time travel.
 
-No authentication: the simulator binds to localhost by default and is a test tool.
+Open when the server is bound to loopback (the default, the tests, `make demo`); on any other
+address every route but `GET /clock` needs the `SIMULATOR_CONTROL_TOKEN` token in the
+`X-Simulator-Control-Token` header, and is off without one (`MockHTTPServer.guard_control`).
 """
 
 from __future__ import annotations

@@ -75,8 +75,9 @@ class Deployment:
             **{f"WAREHOUSE_{c.upper()}_PASSWORD": self.passwords[c] for c in COMPONENTS},
         }
 
-    def run_init(self) -> subprocess.CompletedProcess:
-        return subprocess.run(["bash", str(INITDB_SCRIPT)], env=self.env(), capture_output=True, text=True, timeout=120)
+    def run_init(self, **extra_env: str) -> subprocess.CompletedProcess:
+        env = {**self.env(), **extra_env}
+        return subprocess.run(["bash", str(INITDB_SCRIPT)], env=env, capture_output=True, text=True, timeout=120)
 
     def drop(self) -> None:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:

@@ -231,6 +231,21 @@ def test_execution_api_url_points_at_the_api_server(services):
     assert words[:2] == ["airflow", "api-server"] and words[words.index("--port") + 1] == port
 
 
+def test_published_ports_bind_loopback_by_default(services):
+    """With .env as shipped, nothing is reachable from the network: the API server included."""
+    for name, svc in services.items():
+        for port in svc.get("ports") or []:
+            assert isinstance(port, str) and port.startswith("127.0.0.1:"), f"{name}: {port}"
+
+
+def test_the_simulator_control_is_off_in_compose(services):
+    """Bound to 0.0.0.0 without SIMULATOR_CONTROL_TOKEN, `/_control` accepts only the healthcheck."""
+    words = cf.command_words(services["simulator"])
+    assert words[words.index("--host") + 1] == "0.0.0.0"
+    assert "SIMULATOR_CONTROL_TOKEN" not in cf.environment(services["simulator"])
+    assert "/_control/clock" in " ".join(services["simulator"]["healthcheck"]["test"])
+
+
 def test_the_simulator_is_the_default_source(services):
     """Every source Connection is valid JSON, points at the simulator and carries what it accepts."""
     worker, simulator = cf.environment(services["airflow-worker-1"]), cf.environment(services["simulator"])

@@ -19,10 +19,12 @@ set -euo pipefail
 : "${WAREHOUSE_LOADER_PASSWORD:?must be set (see .env.example)}"
 : "${WAREHOUSE_TRANSFORMER_PASSWORD:?must be set (see .env.example)}"
 : "${WAREHOUSE_BI_READER_PASSWORD:?must be set (see .env.example)}"
-for var in AIRFLOW_DB_PASSWORD WAREHOUSE_OWNER_PASSWORD WAREHOUSE_LOADER_PASSWORD \
+# POSTGRES_PASSWORD is the image's superuser password (POSTGRES_SUPERUSER_PASSWORD in .env); the
+# image has already set it when this runs, but a failing init script leaves no usable cluster.
+for var in POSTGRES_PASSWORD AIRFLOW_DB_PASSWORD WAREHOUSE_OWNER_PASSWORD WAREHOUSE_LOADER_PASSWORD \
   WAREHOUSE_TRANSFORMER_PASSWORD WAREHOUSE_BI_READER_PASSWORD; do
-  if [[ "${!var}" == change-me* ]]; then
-    echo "postsale: $var still has its .env.example placeholder; set a real value in .env" >&2
+  if [[ "${!var:-}" == change-me* ]]; then
+    echo "postsale: ${var/#POSTGRES_PASSWORD/POSTGRES_SUPERUSER_PASSWORD} still has its .env.example placeholder; set a real value in .env" >&2
     exit 1
   fi
 done
