@@ -6,8 +6,8 @@ from psycopg import Connection, sql
 
 RAW_SCHEMA = "raw"
 
+_SCHEMA_DDL = "create schema if not exists raw"
 _META_DDL = """
-create schema if not exists raw;
 create table if not exists raw._sync_runs (
     sync_id      uuid primary key,
     source       text not null,
@@ -86,9 +86,16 @@ alter table {current} alter column _loaded_at set default clock_timestamp();
 _DDL_LOCK = "select pg_advisory_xact_lock(hashtext('postsale.raw.ddl'))"
 
 
+META_TABLES = ("_sync_runs", "_stream_state", "_rejected_records")
+
+
 def ensure_meta_tables(conn: Connection) -> None:
     with conn.transaction():
+        if not _may_create(conn):
+            _require(conn, META_TABLES)
+            return
         conn.execute(_DDL_LOCK)
+        conn.execute(_SCHEMA_DDL)
         conn.execute(_META_DDL)
 
 
@@ -98,33 +105,68 @@ def ensure_stream_tables(
     """``raw.<table>`` keeps the latest row per key; merge streams also keep every load in ``__loads``.
     ``record_statistics``: record keys to keep planner statistics on (``Stream.record_statistics``)."""
     with conn.transaction():
+        if not _may_create(conn):
+            _require(conn, (table, f"{table}__loads") if write_mode == "merge" else (table,))
+            return
         conn.execute(_DDL_LOCK)
-        conn.execute(sql.SQL(_CURRENT_DDL).format(current=sql.Identifier(RAW_SCHEMA, table)))
-        if record_statistics:
-            _ensure_record_statistics(conn, table, record_statistics)
-        if write_mode == "merge":
-            conn.execute(
-                sql.SQL(_MERGE_STREAM_DDL).format(
-                    loads=sql.Identifier(RAW_SCHEMA, f"{table}__loads"),
-                    loads_idx=sql.Identifier(f"{table}__loads_sync_idx"),
-                )
-            )
-        else:
-            # Append-only streams (events) are the big ones: dbt's incremental models read only
-            # the days since their last run, by the connector's cursor (the event time).
-            conn.execute(
-                sql.SQL("create index if not exists {} on {} (_cursor)").format(
-                    sql.Identifier(f"{table}_cursor_idx"), sql.Identifier(RAW_SCHEMA, table)
-                )
-            )
+        for stmt in stream_ddl(table, write_mode, record_statistics):
+            conn.execute(stmt)
 
 
-def _ensure_record_statistics(conn: Connection, table: str, keys: tuple[str, ...]) -> None:
+def stream_ddl(table: str, write_mode: str = "merge", record_statistics: tuple[str, ...] = ()) -> list[sql.Composed]:
+    """The statements ``ensure_stream_tables`` runs (deploy/raw_ddl.py renders them for a deployment)."""
+    stmts = [sql.SQL(_CURRENT_DDL).format(current=sql.Identifier(RAW_SCHEMA, table))]
+    if record_statistics:
+        stmts.append(_record_statistics_ddl(table, record_statistics))
+    if write_mode == "merge":
+        stmts.append(
+            sql.SQL(_MERGE_STREAM_DDL).format(
+                loads=sql.Identifier(RAW_SCHEMA, f"{table}__loads"),
+                loads_idx=sql.Identifier(f"{table}__loads_sync_idx"),
+            )
+        )
+    else:
+        # Append-only streams (events) are the big ones: dbt's incremental models read only
+        # the days since their last run, by the connector's cursor (the event time).
+        stmts.append(
+            sql.SQL("create index if not exists {} on {} (_cursor)").format(
+                sql.Identifier(f"{table}_cursor_idx"), sql.Identifier(RAW_SCHEMA, table)
+            )
+        )
+    return stmts
+
+
+def meta_ddl() -> str:
+    """The meta tables' statements, without creating the schema (deploy/raw_ddl.py)."""
+    return _META_DDL
+
+
+def _may_create(conn: Connection) -> bool:
+    """Whether this role runs raw's DDL. A deployment with a role per component keeps it from
+    ``loader`` (a table's owner can make a reader run its code): the raw tables are created at
+    deploy time by their owner role, and the connectors only check they are there."""
+    return conn.execute(
+        "select has_database_privilege(current_database(), 'CREATE')"
+        " and coalesce(has_schema_privilege(to_regnamespace(%s)::oid, 'CREATE'), true)",
+        (RAW_SCHEMA,),
+    ).fetchone()[0]
+
+
+def _require(conn: Connection, tables: tuple[str, ...]) -> None:
+    for table in tables:
+        if conn.execute("select to_regclass(%s)", (sql.Identifier(RAW_SCHEMA, table).as_string(conn),)).fetchone()[0]:
+            continue
+        user = conn.execute("select current_user").fetchone()[0]
+        raise RuntimeError(
+            f"raw.{table} does not exist and role {user} may not create it: re-run the deployment's "
+            "init (deploy/postgres/initdb.d/10-postsale.sh) to create the raw tables"
+        )
+
+
+def _record_statistics_ddl(table: str, keys: tuple[str, ...]) -> sql.Composed:
     """Expression statistics on ``record ->> key`` (PostgreSQL 14+), gathered by the next ANALYZE
     (autovacuum's, after a load); the staging views' conditions then estimate from real values."""
     exprs = sql.SQL(", ").join(sql.SQL("(record ->> {})").format(sql.Literal(k)) for k in keys)
-    conn.execute(
-        sql.SQL("create statistics if not exists {} on {} from {}").format(
-            sql.Identifier(RAW_SCHEMA, f"{table}_record_stats"), exprs, sql.Identifier(RAW_SCHEMA, table)
-        )
+    return sql.SQL("create statistics if not exists {} on {} from {}").format(
+        sql.Identifier(RAW_SCHEMA, f"{table}_record_stats"), exprs, sql.Identifier(RAW_SCHEMA, table)
     )

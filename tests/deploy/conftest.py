@@ -47,7 +47,13 @@ class Deployment:
 
     @property
     def roles(self) -> list[str]:
+        """The login roles."""
         return [self.role(c) for c in (*COMPONENTS, "airflow")]
+
+    @property
+    def raw_owner(self) -> str:
+        """Owns raw's tables; nobody logs in as it."""
+        return self.role("raw_owner")
 
     def url(self, component: str, dbname: str | None = None) -> str:
         admin = WarehouseParams.from_url(self.admin_url)
@@ -71,6 +77,7 @@ class Deployment:
             "AIRFLOW_DB_USER": self.role("airflow"),
             "AIRFLOW_DB_PASSWORD": self.passwords["airflow"],
             "WAREHOUSE_DB_NAME": self.warehouse_db,
+            "WAREHOUSE_RAW_OWNER_ROLE": self.raw_owner,
             **{f"WAREHOUSE_{c.upper()}_USER": self.role(c) for c in COMPONENTS},
             **{f"WAREHOUSE_{c.upper()}_PASSWORD": self.passwords[c] for c in COMPONENTS},
         }
@@ -84,7 +91,7 @@ class Deployment:
             for db in (self.warehouse_db, self.airflow_db):
                 conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(db)))
             # The databases took the roles' objects, grants and default privileges with them.
-            for role in self.roles:
+            for role in (*self.roles, self.raw_owner):
                 conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
 
 

@@ -10,9 +10,10 @@ import json
 
 import psycopg
 import pytest
-from psycopg import errors
+from psycopg import errors, sql
 
 from tests.deploy.conftest import Deployment
+from warehouse.postgres import WarehouseParams
 
 DENIED = (errors.InsufficientPrivilege, errors.ReadOnlySqlTransaction)
 
@@ -39,25 +40,96 @@ def test_login_roles_are_unprivileged_and_have_passwords(deployment, warehouse_a
     assert all(r[1:] == (True, False, False, False, True) for r in rows), rows
 
 
-def test_loader_writes_raw_and_nothing_else(deployment):
-    _run(deployment, "loader", "create table raw.l_events (id int); insert into raw.l_events values (1)")
-    _run(deployment, "loader", "update raw.l_events set id = 2")
+def test_loader_writes_rows_in_raw_and_nothing_else(deployment):
+    """The raw tables exist from the init on (raw_tables.sql); loader fills them."""
+    _run(deployment, "loader", "insert into raw._stream_state values ('l', 'events', '{}', gen_random_uuid())")
+    _run(deployment, "loader", "update raw._stream_state set state = '{\"n\": 1}' where source = 'l'")
+    _run(deployment, "loader", "create temporary table l_buffer (id int)")  # append loads buffer in one
     for stmt in [
+        "create table raw.l_x (id int)",
         "create table marts.l_x (id int)",
         "create table staging.l_x (id int)",
         "create table public.l_x (id int)",
+        "create schema l_x",
+        "delete from raw._stream_state",
+        "truncate raw._stream_state",
     ]:
         _denied(deployment, "loader", stmt)
 
 
+def _admin(dep: Deployment) -> psycopg.Connection:
+    """The superuser, in the deployment's warehouse database."""
+    return psycopg.connect(WarehouseParams.from_url(dep.admin_url).url(dbname=dep.warehouse_db), autocommit=True)
+
+
+def _as_raw_owner(dep: Deployment, statement: str) -> None:
+    """What a re-run of the init does for a new stream: DDL as the raw owner."""
+    with _admin(dep) as conn:
+        conn.execute(sql.SQL("set role {}").format(sql.Identifier(dep.raw_owner)))
+        conn.execute(statement)
+
+
 def test_transformer_reads_raw_and_writes_every_model_layer(deployment):
-    _run(deployment, "loader", "create table raw.t_customers (id int); insert into raw.t_customers values (7)")
-    # A table loader created after the init ran: readable through loader's default privileges.
+    _run(
+        deployment,
+        "loader",
+        "insert into raw._sync_runs (sync_id, source, stream, status) "
+        "values (gen_random_uuid(), 't', 'customers', 'success')",
+    )
+    assert _run(deployment, "transformer", "select stream from raw._sync_runs where source = 't'") == [("customers",)]
+    # A table created after the init (a new stream): readable and writable through default privileges.
+    _as_raw_owner(deployment, "create table raw.t_customers (id int)")
+    _run(deployment, "loader", "insert into raw.t_customers values (7)")
     assert _run(deployment, "transformer", "select id from raw.t_customers") == [(7,)]
     for layer in ("staging", "intermediate", "marts", "snapshots", "audit"):
         _run(deployment, "transformer", f"create table {layer}.t_model as select 1 as id")
     _denied(deployment, "transformer", "insert into raw.t_customers values (8)")
     _denied(deployment, "transformer", "create table raw.t_x (id int)")
+
+
+def test_loader_cannot_make_transformer_run_its_code(deployment):
+    """A table's owner can attach code that runs as whoever reads the table: a row-security
+    policy calling its own function. As raw's owner, loader could make transformer (which reads
+    raw) forge a validation result or rewrite a mart. Every step of that is denied."""
+    from connectors.schema import ensure_meta_tables
+
+    with psycopg.connect(deployment.url("loader")) as conn:
+        ensure_meta_tables(conn)  # as the connector does first (it created raw's tables before)
+        conn.execute(
+            "insert into raw._sync_runs (sync_id, source, stream, status) "
+            "values (gen_random_uuid(), 'e', 'stream', 'success')"
+        )
+    _run(deployment, "transformer", "create table marts.e_health as select 1 as score")
+    forge = (
+        "create function {schema}.e_forge() returns boolean language plpgsql as "
+        "$$ begin execute 'update marts.e_health set score = 100'; return true; end $$"
+    )
+    attempts = [
+        forge.format(schema="raw"),
+        forge.format(schema="public"),
+        "create schema e_evil",
+        "alter table raw._sync_runs enable row level security",
+        "create policy e_forge on raw._sync_runs using (raw.e_forge())",
+        "create view raw.e_view as select 1 as one",
+        "create table raw.e_x (id int)",
+    ]
+    allowed = []
+    for stmt in attempts:
+        try:
+            _run(deployment, "loader", stmt)
+            allowed.append(stmt)
+        except DENIED:
+            pass
+    _run(deployment, "transformer", "select count(*) from raw._sync_runs")  # what the raw gate does
+    assert _run(deployment, "transformer", "select score from marts.e_health") == [(1,)], "loader's code ran"
+    assert allowed == []
+    with _admin(deployment) as conn:
+        owners = conn.execute(
+            "select distinct r.rolcanlogin from pg_class c join pg_roles r on r.oid = c.relowner "
+            "where c.relnamespace = 'raw'::regnamespace union "
+            "select r.rolcanlogin from pg_namespace n join pg_roles r on r.oid = n.nspowner where n.nspname = 'raw'"
+        ).fetchall()
+    assert owners == [(False,)], "raw and its tables belong to a role nobody logs in as"
 
 
 def test_bi_reader_reads_marts_only_even_after_dbt_rebuilds_them(deployment):
@@ -76,9 +148,8 @@ def test_bi_reader_reads_marts_only_even_after_dbt_rebuilds_them(deployment):
     read_write = "set session characteristics as transaction read write; "
     _denied(deployment, "bi_reader", read_write + "delete from marts.health")
     _denied(deployment, "bi_reader", read_write + "create table marts.x (i int)")
-    _run(deployment, "loader", "create table raw.b_secret (id int)")
     _run(deployment, "transformer", "create table staging.b_model as select 1 as id")
-    _denied(deployment, "bi_reader", "select * from raw.b_secret")
+    _denied(deployment, "bi_reader", "select * from raw._sync_runs")
     _denied(deployment, "bi_reader", "select * from staging.b_model")
     _denied(deployment, "loader", "select * from marts.health")
 
@@ -92,7 +163,8 @@ def test_owner_objects_follow_the_same_rules(deployment):
 
 
 def test_the_code_paths_idempotent_ddl_works_as_the_component_roles(deployment):
-    """`create schema if not exists` (connectors, GX audit) needs the database's CREATE privilege."""
+    """GX's `create schema if not exists` needs transformer's CREATE on the database; the
+    connectors, as loader, find raw's tables provisioned and create nothing."""
     from connectors.schema import ensure_meta_tables
     from expectations.audit import DDL as AUDIT_DDL
 
@@ -100,7 +172,17 @@ def test_the_code_paths_idempotent_ddl_works_as_the_component_roles(deployment):
         ensure_meta_tables(conn)
     with psycopg.connect(deployment.url("transformer")) as conn:
         conn.execute(AUDIT_DDL)
-    assert _run(deployment, "transformer", "select count(*) from raw._sync_runs") == [(0,)]
+    assert _run(deployment, "transformer", "select count(*) from raw._sync_runs where source = 'none'") == [(0,)]
+
+
+def test_the_connectors_name_a_missing_raw_table(deployment):
+    from connectors.schema import ensure_stream_tables
+
+    with psycopg.connect(deployment.url("loader")) as conn:
+        with pytest.raises(
+            RuntimeError, match=r"^raw\.new__stream does not exist and role loader_\w+ may not create it"
+        ):
+            ensure_stream_tables(conn, "new__stream", "merge")
 
 
 def test_metadata_and_warehouse_databases_are_separated(deployment):
@@ -124,7 +206,7 @@ def test_init_is_idempotent_and_rotates_passwords(deployment, warehouse_admin_ur
     res = deployment.run_init()
     assert res.returncode == 0, res.stderr
     assert hash_of(deployment.role("loader")) != before
-    _run(deployment, "loader", "create table raw.i_after_rerun (id int)")
+    _run(deployment, "loader", "insert into raw._stream_state values ('i', 'rerun', '{}', gen_random_uuid())")
 
 
 def test_placeholder_passwords_are_refused(warehouse_admin_url):

@@ -12,7 +12,7 @@ set -euo pipefail
 : "${AIRFLOW_DB_NAME:=airflow}" "${AIRFLOW_DB_USER:=airflow}"
 : "${WAREHOUSE_DB_NAME:=postsale}" "${WAREHOUSE_OWNER_USER:=postsale_owner}"
 : "${WAREHOUSE_LOADER_USER:=loader}" "${WAREHOUSE_TRANSFORMER_USER:=transformer}"
-: "${WAREHOUSE_BI_READER_USER:=bi_reader}"
+: "${WAREHOUSE_BI_READER_USER:=bi_reader}" "${WAREHOUSE_RAW_OWNER_ROLE:=postsale_raw}"
 # No default for a password: a missing one stops the init instead of creating a guessable role.
 : "${AIRFLOW_DB_PASSWORD:?must be set (see .env.example)}"
 : "${WAREHOUSE_OWNER_PASSWORD:?must be set (see .env.example)}"
@@ -29,11 +29,13 @@ for var in POSTGRES_PASSWORD AIRFLOW_DB_PASSWORD WAREHOUSE_OWNER_PASSWORD WAREHO
   fi
 done
 export AIRFLOW_DB_NAME AIRFLOW_DB_USER WAREHOUSE_DB_NAME WAREHOUSE_OWNER_USER \
-  WAREHOUSE_LOADER_USER WAREHOUSE_TRANSFORMER_USER WAREHOUSE_BI_READER_USER
+  WAREHOUSE_LOADER_USER WAREHOUSE_TRANSFORMER_USER WAREHOUSE_BI_READER_USER WAREHOUSE_RAW_OWNER_ROLE
 
 # -X: no ~/.psqlrc; --no-password: fail rather than prompt when PGPASSWORD is missing.
 psql=(psql -X --no-password --quiet -v ON_ERROR_STOP=1)
 "${psql[@]}" --dbname "${POSTSALE_INITDB_MAINTENANCE_DB:-postgres}" -f "$POSTSALE_INITDB_SQL_DIR/cluster.sql"
 "${psql[@]}" --dbname "$WAREHOUSE_DB_NAME" -f "$POSTSALE_INITDB_SQL_DIR/warehouse.sql"
+"${psql[@]}" --dbname "$WAREHOUSE_DB_NAME" -f "$POSTSALE_INITDB_SQL_DIR/raw_tables.sql"
 echo "postsale: databases $AIRFLOW_DB_NAME and $WAREHOUSE_DB_NAME ready; roles $WAREHOUSE_LOADER_USER," \
-  "$WAREHOUSE_TRANSFORMER_USER, $WAREHOUSE_BI_READER_USER, $WAREHOUSE_OWNER_USER, $AIRFLOW_DB_USER"
+  "$WAREHOUSE_TRANSFORMER_USER, $WAREHOUSE_BI_READER_USER, $WAREHOUSE_OWNER_USER, $AIRFLOW_DB_USER;" \
+  "raw tables owned by $WAREHOUSE_RAW_OWNER_ROLE"

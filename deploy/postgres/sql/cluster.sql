@@ -20,6 +20,7 @@
 \getenv transformer_password WAREHOUSE_TRANSFORMER_PASSWORD
 \getenv bi_reader_user WAREHOUSE_BI_READER_USER
 \getenv bi_reader_password WAREHOUSE_BI_READER_PASSWORD
+\getenv raw_owner WAREHOUSE_RAW_OWNER_ROLE
 
 -- Login roles, one per component.
 select format('create role %I', name)
@@ -39,6 +40,15 @@ from (values
 ) as r (name, pw)
 \gexec
 
+-- The raw tables' owner: no login and no password, so no component can act as it. Whoever owns
+-- a table can attach code to it (row-security policies, functions in views) that runs as the
+-- role reading it; raw is read by transformer, so its owner must not be loader (warehouse.sql).
+select format('create role %I', :'raw_owner')
+where not exists (select from pg_roles where rolname = :'raw_owner')
+\gexec
+select format('alter role %I with nologin nosuperuser nocreatedb nocreaterole password null', :'raw_owner')
+\gexec
+
 -- The Airflow metadata database and the warehouse are separate databases with separate owners:
 -- a compromised task cannot rewrite Airflow's state, and Airflow's role cannot read the data.
 select format('create database %I owner %I', :'airflow_db', :'airflow_user')
@@ -55,9 +65,14 @@ from (values (:'airflow_db'), (:'warehouse_db')) as d (db)
 select format('grant connect on database %I to %I', :'warehouse_db', name)
 from (values (:'loader_user'), (:'transformer_user'), (:'bi_reader_user')) as r (name)
 \gexec
--- loader and transformer create temporary tables (append loads, dbt incremental models) and run
--- `create schema if not exists` (connectors, dbt, GX): PostgreSQL checks the database's CREATE
--- privilege before it checks whether the schema exists, so they need CREATE on the database.
-select format('grant create, temporary on database %I to %I', :'warehouse_db', name)
-from (values (:'loader_user'), (:'transformer_user')) as r (name)
+-- transformer creates temporary tables (dbt's incremental models) and runs `create schema if
+-- not exists` (dbt, GX): PostgreSQL checks the database's CREATE privilege before it checks
+-- whether the schema exists. loader only creates temporary tables (append loads); CREATE would
+-- let it make schemas and functions (a schema named after another role lands on that role's
+-- search_path), so it is revoked, also from deployments initialised before this rule.
+select format('grant create, temporary on database %I to %I', :'warehouse_db', :'transformer_user')
+\gexec
+select format('grant temporary on database %I to %I', :'warehouse_db', :'loader_user')
+\gexec
+select format('revoke create on database %I from %I', :'warehouse_db', :'loader_user')
 \gexec

@@ -3,13 +3,15 @@
 -- Run by deploy/postgres/initdb.d/10-postsale.sh with psql as a superuser, connected to the
 -- warehouse database, after cluster.sql created the roles (names from the environment).
 --
---   loader       writes raw (the connectors)
+--   raw owner    owns raw and its tables; no login (raw_tables.sql creates them as it)
+--   loader       reads and writes rows in raw (the connectors); creates nothing
 --   transformer  reads raw; writes staging, intermediate, marts, snapshots and audit
 --                (dbt, and the validation gates that record into audit.validation_results)
 --   bi_reader    reads marts, nothing else, read-only
---   owner        owns the database; member of loader and transformer so that the DAG's single
---                `postsale_warehouse` Connection keeps working until every task picks its
---                component's Connection (see docs/DEPLOYMENT.md)
+--   owner        owns the database; member of loader, transformer and the raw owner so that
+--                the DAG's single `postsale_warehouse` Connection keeps working until every
+--                task picks its component's Connection, and to manage raw by hand
+--                (see docs/DEPLOYMENT.md)
 --
 -- Idempotent: safe to re-run on an existing warehouse.
 
@@ -19,12 +21,16 @@ set client_min_messages = warning;  -- no "already exists, skipping" notices on 
 \getenv loader_user WAREHOUSE_LOADER_USER
 \getenv transformer_user WAREHOUSE_TRANSFORMER_USER
 \getenv bi_reader_user WAREHOUSE_BI_READER_USER
+\getenv raw_owner WAREHOUSE_RAW_OWNER_ROLE
 
--- Each layer schema exists before any component runs and is owned by the role that writes it,
--- so a component can create, replace and drop its own relations and nobody else's.
+-- Each layer schema exists before any component runs. The model layers are owned by the role
+-- that writes them, so dbt can create, replace and drop its own relations and nobody else's.
+-- raw is owned by the raw owner: a table's owner can attach code to it (a row-security policy
+-- calling its own function, a view) that runs as whoever reads it, and transformer reads raw
+-- and writes audit and marts. As owner, loader could forge a passing validation.
 select format('create schema if not exists %1$I authorization %2$I; alter schema %1$I owner to %2$I', s, o)
 from (values
-    ('raw', :'loader_user'),
+    ('raw', :'raw_owner'),
     ('staging', :'transformer_user'),
     ('intermediate', :'transformer_user'),
     ('marts', :'transformer_user'),
@@ -36,17 +42,52 @@ from (values
 -- Nobody gets to put objects in public (PostgreSQL 15 already revokes CREATE; USAGE goes too).
 revoke all on schema public from public;
 
--- The owner acts for both writers while the DAG uses one Connection.
-select format('grant %I, %I to %I', :'loader_user', :'transformer_user', :'owner_user')
+-- The owner acts for both writers while the DAG uses one Connection, and manages raw.
+select format('grant %I, %I, %I to %I', :'loader_user', :'transformer_user', :'raw_owner', :'owner_user')
 \gexec
 
--- transformer reads raw: what exists now, and every table loader (or the owner) creates later.
-select format('grant usage on schema raw to %I', :'transformer_user')
+-- Deployments initialised before the raw owner existed: loader's raw tables change hands, and
+-- row security (which raw never uses) goes, with any policy loader attached to them.
+select format('alter table raw.%I owner to %I', c.relname, :'raw_owner')
+from pg_class c
+where c.relnamespace = 'raw'::regnamespace and c.relkind in ('r', 'p')
+    and c.relowner = (select oid from pg_roles where rolname = :'loader_user')
 \gexec
+select format('drop policy %I on raw.%I', p.polname, c.relname)
+from pg_policy p join pg_class c on c.oid = p.polrelid
+where c.relnamespace = 'raw'::regnamespace
+\gexec
+select format('alter table raw.%I no force row level security, disable row level security', c.relname)
+from pg_class c
+where c.relnamespace = 'raw'::regnamespace and c.relkind in ('r', 'p') and (c.relrowsecurity or c.relforcerowsecurity)
+\gexec
+
+-- loader writes rows in raw and creates nothing there: SELECT and UPDATE for the merge's
+-- `insert ... on conflict do update`, INSERT (and COPY) for every load. No DELETE or TRUNCATE:
+-- deletions are soft. Granted on what exists and, by default privileges, on every table the
+-- raw owner (raw_tables.sql) or the owner creates later.
+select format('grant usage on schema raw to %I, %I', :'loader_user', :'transformer_user')
+\gexec
+select format('grant select, insert, update on all tables in schema raw to %I', :'loader_user')
+\gexec
+select format('alter default privileges for role %I in schema raw grant select, insert, update on tables to %I', creator, :'loader_user')
+from (values (:'raw_owner'), (:'owner_user')) as c (creator)
+\gexec
+-- The post-sync ANALYZE is the table owner's (or, from PostgreSQL 17, MAINTAIN's); on older
+-- servers loader's is skipped with a warning and autovacuum analyzes.
+select format('grant maintain on all tables in schema raw to %I', :'loader_user')
+where current_setting('server_version_num')::int >= 170000
+\gexec
+select format('alter default privileges for role %I in schema raw grant maintain on tables to %I', creator, :'loader_user')
+from (values (:'raw_owner'), (:'owner_user')) as c (creator)
+where current_setting('server_version_num')::int >= 170000
+\gexec
+
+-- transformer reads raw: what exists now, and every table created later.
 select format('grant select on all tables in schema raw to %I', :'transformer_user')
 \gexec
 select format('alter default privileges for role %I in schema raw grant select on tables to %I', creator, :'transformer_user')
-from (values (:'loader_user'), (:'owner_user')) as c (creator)
+from (values (:'raw_owner'), (:'owner_user')) as c (creator)
 \gexec
 
 -- bi_reader reads marts only. dbt rebuilds a table model by creating a new relation and
