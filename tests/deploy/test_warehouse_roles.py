@@ -262,3 +262,29 @@ def test_pipeline_runs_under_the_component_roles(deployment, mock_apis, tmp_path
     staged = _run(deployment, "transformer", "select count(*) from staging.stg_stripe__customers")
     assert staged == [(loaded[("stripe", "customers")],)]
     _denied(deployment, "bi_reader", "select count(*) from staging.stg_stripe__customers")
+
+
+def test_a_rerun_takes_raw_back_from_a_loader_that_owned_it(warehouse_admin_url):
+    """A warehouse initialised before the raw owner existed: loader owned raw and had CREATE."""
+    dep = Deployment(warehouse_admin_url)
+    try:
+        assert dep.run_init().returncode == 0
+        loader = sql.Identifier(dep.role("loader"))
+        with _admin(dep) as conn:  # the old layout
+            conn.execute(sql.SQL("alter schema raw owner to {}").format(loader))
+            conn.execute(sql.SQL("alter table raw._sync_runs owner to {}").format(loader))
+            conn.execute(sql.SQL("grant create on database {} to {}").format(sql.Identifier(dep.warehouse_db), loader))
+        _run(dep, "loader", "alter table raw._sync_runs enable row level security")
+        _run(dep, "loader", "create policy r_forge on raw._sync_runs using (true)")
+        res = dep.run_init()
+        assert res.returncode == 0, res.stderr
+        with _admin(dep) as conn:
+            row = conn.execute(
+                "select c.relowner::regrole::text, c.relrowsecurity, n.nspowner::regrole::text, "
+                "(select count(*) from pg_policy where polrelid = c.oid) "
+                "from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = 'raw._sync_runs'::regclass"
+            ).fetchone()
+        assert row == (dep.raw_owner, False, dep.raw_owner, 0)
+        _denied(dep, "loader", "create schema r_evil")
+    finally:
+        dep.drop()
