@@ -23,6 +23,16 @@ from connectors.stream import Checkpoint, Page, Record, Stream
 log = logging.getLogger(__name__)
 
 
+def _analyze(conn: Connection, table: str) -> None:
+    """ANALYZE a raw table: through ``raw.analyze_table`` where a deployment defines it (the
+    connectors' role does not own raw's tables there: deploy/postgres/sql/warehouse.sql), else
+    directly (the embedded and single-role warehouses)."""
+    if conn.execute("select to_regprocedure('raw.analyze_table(text)') is not null").fetchone()[0]:
+        conn.execute("select raw.analyze_table(%s)", (table,))
+    else:
+        conn.execute(sql.SQL("analyze {}").format(sql.Identifier(schema.RAW_SCHEMA, table)))
+
+
 class StreamSyncError(RuntimeError):
     """A stream stopped: names the source, stream and page or cursor, and keeps the cause."""
 
@@ -104,7 +114,7 @@ def sync_stream(
                 # as on the machines of docs/PERFORMANCE.md). Never analyzed, the events table
                 # looked like a third of it matched any `_cursor >=` day: the daily models and tests
                 # seq-scanned every event instead of reading the rebuilt days through the index.
-                log_conn.execute(sql.SQL("analyze {}").format(sql.Identifier(schema.RAW_SCHEMA, stream.table)))
+                _analyze(log_conn, stream.table)
         except Exception as exc:
             _finish(log_conn, run, "failed", str(exc))
             if isinstance(exc, StreamSyncError):

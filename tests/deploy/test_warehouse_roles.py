@@ -248,6 +248,14 @@ def test_pipeline_runs_under_the_component_roles(deployment, mock_apis, tmp_path
         for name in streams:
             loaded[(source, name)] = run_stream(deployment.url("loader"), cfg, name).records
     assert loaded[("stripe", "customers")] > 0
+    # loader owns no raw table, yet each sync that loaded rows leaves the planner statistics
+    # the transform plans from (through raw.analyze_table: deploy/postgres/sql/warehouse.sql).
+    never_analyzed = _run(
+        deployment,
+        "transformer",
+        "select relname from pg_stat_user_tables where schemaname = 'raw' and last_analyze is null",
+    )
+    assert {f"{s}__{n}" for (s, n), records in loaded.items() if records} & {r[0] for r in never_analyzed} == set()
     raw = validate_layer("raw", deployment.url("transformer"), build_docs=False)
     assert raw.success, [
         (r["table_name"], r["expectation"], r["observed_value"], r["sample_unexpected"]) for r in raw.critical_failures

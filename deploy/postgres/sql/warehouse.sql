@@ -73,14 +73,26 @@ select format('grant select, insert, update on all tables in schema raw to %I', 
 select format('alter default privileges for role %I in schema raw grant select, insert, update on tables to %I', creator, :'loader_user')
 from (values (:'raw_owner'), (:'owner_user')) as c (creator)
 \gexec
--- The post-sync ANALYZE is the table owner's (or, from PostgreSQL 17, MAINTAIN's); on older
--- servers loader's is skipped with a warning and autovacuum analyzes.
-select format('grant maintain on all tables in schema raw to %I', :'loader_user')
-where current_setting('server_version_num')::int >= 170000
+-- The post-sync ANALYZE (connectors/sync.py): only a table's owner may analyze it before
+-- PostgreSQL 17, and the transform plans from those statistics right after the sync. This
+-- function, owned by the raw owner, analyzes one raw table and does nothing else; loader may
+-- execute it, nobody else. Its name is checked against the catalog and quoted.
+create or replace function raw.analyze_table(table_name text) returns void
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $fn$
+begin
+    if not exists (
+        select 1 from pg_class
+        where relnamespace = 'raw'::regnamespace and relname = table_name and relkind in ('r', 'p')
+    ) then
+        raise exception 'raw.analyze_table: raw.% is not a table', table_name;
+    end if;
+    execute format('analyze raw.%I', table_name);
+end
+$fn$;
+select format('alter function raw.analyze_table(text) owner to %I', :'raw_owner')
 \gexec
-select format('alter default privileges for role %I in schema raw grant maintain on tables to %I', creator, :'loader_user')
-from (values (:'raw_owner'), (:'owner_user')) as c (creator)
-where current_setting('server_version_num')::int >= 170000
+revoke all on function raw.analyze_table(text) from public;
+select format('grant execute on function raw.analyze_table(text) to %I', :'loader_user')
 \gexec
 
 -- transformer reads raw: what exists now, and every table created later.
