@@ -12,9 +12,10 @@ kinds:
 - `truncate`: the body is cut in half (Content-Length promises more; streams end without
   their final chunk) and the connection closes.
 - `malformed`: the JSON body is made unparseable.
-- `concurrent_update`: while a client pages a HubSpot search (a request with `after` > 0),
-  a record from the first page is modified, so with a sort on the modified date it shows
-  up again on a later page.
+- `concurrent_update`: while a client pages a HubSpot search (a request with `after` > 0,
+  or a keyset request whose filters start past the beginning), the first record the query
+  matches is modified, so with a sort on the modified date it shows up again on a later page
+  (and a client paging by offset skips the record that moved into its place).
 - `schema_drift` (`add_field`: {name: value}, `null_field`: name): every returned record
   gains a field and/or has a field turned null (`properties.x` reaches into HubSpot
   properties; Mixpanel lines are edited inside `properties`).
@@ -185,12 +186,25 @@ class FaultInjector:
 
 
 def _is_later_page(req: Request) -> bool:
+    """A search page past the first: an ``after`` offset, or a keyset position in the filters
+    (a ``GT``/``GTE``/``EQ`` on a positive value, as a client resuming from the last record sends)."""
     if req.vendor != "hubspot" or not req.path.endswith("/search"):
         return False
     try:
-        return int((req.json() or {}).get("after") or 0) > 0
-    except (ValueError, AttributeError):
+        body = req.json() or {}
+        if str(body.get("after") or "0") != "0":
+            return True
+        filters = [f for g in body.get("filterGroups") or [] for f in g.get("filters") or []]
+        return any(f.get("operator") in ("GT", "GTE", "EQ") and _positive(f.get("value")) for f in filters)
+    except (ValueError, AttributeError, TypeError):
         return False
+
+
+def _positive(value: object) -> bool:
+    try:
+        return float(str(value)) > 0
+    except ValueError:
+        return True  # an ISO date: a position in time
 
 
 # -- vendor-shaped failures ----------------------------------------------------------------
