@@ -14,7 +14,7 @@ from tests.connectors.fake_apis import FakeClient, FakeSearch
 RECORDS = {i: 1_000 + (i * 7 % 13) * 10 for i in range(1, 61)}
 
 
-def _walk(search: FakeSearch, page_size: int = 5, ts: int = 0, last_id: int = -1, **kw) -> tuple[list, list]:
+def _walk(search: FakeSearch, page_size: int = 5, ts: int = 0, last_id: int = -1, **kw) -> tuple[list, ...]:
     keyset = HubSpotSearchKeyset(FakeClient(search), "contacts", "lastmodifieddate", ["email"], page_size, **kw)
     ids, positions = [], []
     for kind, *rest in itertools.islice(keyset.read(ts, last_id), 5_000):
@@ -22,12 +22,14 @@ def _walk(search: FakeSearch, page_size: int = 5, ts: int = 0, last_id: int = -1
             ids += [int(r["id"]) for r in rest[0]]
         elif kind == "position":
             positions.append(tuple(rest))
-    return ids, positions
+        else:
+            positions.append(("total", rest[0]))
+    return ids, [p for p in positions if p[0] != "total"], [p[1] for p in positions if p[0] == "total"]
 
 
 def test_search_keyset_treats_after_tokens_as_opaque():
-    ids, positions = _walk(FakeSearch(RECORDS))
-    assert sorted(ids) == sorted(RECORDS)
+    ids, positions, totals = _walk(FakeSearch(RECORDS))
+    assert sorted(ids) == sorted(RECORDS) and totals == [len(RECORDS)]
     last = max(RECORDS.values())
     assert positions == sorted(positions) and positions[-1] == (last, max(i for i, m in RECORDS.items() if m == last))
 
@@ -42,7 +44,7 @@ def test_search_keyset_never_skips_a_record_edited_between_pages():
             search.records[first] = 5_000
 
     search.before_answer = edit
-    ids, positions = _walk(search)
+    ids, positions, _ = _walk(search)
     assert set(ids) == set(RECORDS), f"never read: {sorted(set(RECORDS) - set(ids))}"
     assert positions[-1] == (5_000, first)
     assert ids.count(first) == 2  # read before and after the edit
@@ -51,8 +53,9 @@ def test_search_keyset_never_skips_a_record_edited_between_pages():
 def test_search_keyset_resumes_inside_a_shared_timestamp():
     ts = 1_060
     done = {i for i, m in RECORDS.items() if m < ts} | {i for i, m in RECORDS.items() if m == ts and i <= 20}
-    ids, _ = _walk(FakeSearch(RECORDS, numeric=True), ts=ts, last_id=20)
+    ids, _, totals = _walk(FakeSearch(RECORDS, numeric=True), ts=ts, last_id=20)
     assert set(ids) == set(RECORDS) - done and len(ids) == len(set(ids))
+    assert totals == [len(ids)]  # the window's total, counted once before reading it
 
 
 def test_search_keyset_stops_when_the_server_ignores_its_position():
