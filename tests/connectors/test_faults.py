@@ -212,3 +212,16 @@ def test_record_edited_while_paging_skips_no_other_record(clean_faults, fresh_wa
         "where r.started_at = (select min(started_at) from raw._sync_runs) group by r.source_total",
     )[0]
     assert distinct >= total > 0  # the first run's source total, and every record of it loaded
+
+
+def test_opaque_paging_tokens_are_followed_as_strings(clean_faults, fresh_warehouse_url):
+    """HubSpot's ``after`` is an opaque string (``NTI1Cg%3D%3D``): a search keyset that parsed it
+    as a number died on every object stream ("invalid literal for int()")."""
+    clean_faults.set_faults([{"kind": "opaque_cursor", "vendor": "hubspot"}])
+    cfg = configs(clean_faults, hubspot={"page_size": 20})["hubspot"]
+    for stream in ("companies", "contacts", "owners", "associations"):
+        assert run_stream(fresh_warehouse_url, cfg, stream).records > 0, stream
+    assert clean_faults.app.faults.describe()[0]["fired"] > 0
+    clean_faults.clear_faults()
+    loaded = {pk for (pk,) in rows(fresh_warehouse_url, "select _pk from raw.hubspot__contacts")}
+    assert loaded == _listed(cfg, "contacts")
