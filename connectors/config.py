@@ -5,8 +5,9 @@ every stream of the source, ``{"streams": {"<name>": {...}}}`` overrides per str
 keys: ``page_size``, ``lookback_seconds``, ``discover_properties`` (HubSpot),
 ``window_days``, ``late_arrival_days``, ``start_date``, ``end_date``, ``history_days``,
 ``project_id``, ``engage_base`` (Mixpanel), ``reject_malformed`` (any stream: send malformed
-records to ``raw._rejected_records`` instead of failing); per source: ``timeout_seconds``,
-``max_retries``.
+records to ``raw._rejected_records`` instead of failing), ``max_pages`` (any paged stream: the
+pages one read may take, 50,000 by default, before it stops as a server paging without end;
+a cursor that repeats stops it at once); per source: ``timeout_seconds``, ``max_retries``.
 """
 
 from __future__ import annotations

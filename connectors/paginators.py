@@ -1,4 +1,8 @@
-"""Paginators, one per API style. Each yields the list of records of one page at a time."""
+"""Paginators, one per API style. Each yields the list of records of one page at a time.
+
+Every paginator stops with ``PagingError`` on a server that pages without end: a cursor that
+repeats one it already followed, or more pages than ``max_pages`` (a stream setting) in one read.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +11,69 @@ from typing import Any
 
 from connectors.http_client import HttpClient
 
+# Pages one read may take: 5M HubSpot search records at 100 per page, 5M Stripe objects.
+DEFAULT_MAX_PAGES = 50_000
+
 
 class MalformedPageError(ValueError):
     """A page that does not have the vendor's documented shape."""
 
 
+class PagingError(RuntimeError):
+    """A server paging without end: a cursor that repeats or does not advance, or too many pages."""
+
+
+def _show(cursor: Any) -> str:
+    """A cursor for an error message: opaque tokens can be long."""
+    s = repr(cursor)
+    return s if len(s) <= 60 else s[:57] + "..."
+
+
+class _PageGuard:
+    """Counts the pages of one read and refuses a repeated cursor or a page past ``max_pages``."""
+
+    def __init__(self, path: str, cursor_name: str, max_pages: int) -> None:
+        self.path, self.cursor_name, self.max_pages = path, cursor_name, int(max_pages)
+        self.n = 0
+        self.seen: set[str] = set()
+
+    def where(self, cursor: Any) -> str:
+        return f"{self.path} page {self.n} ({self.cursor_name}={cursor})"
+
+    def next_page(self, cursor: Any) -> str:
+        """Before requesting the next page with ``cursor``: count it, refuse a loop. Returns ``where``."""
+        self.n += 1
+        if cursor is not None:
+            if str(cursor) in self.seen:
+                raise PagingError(
+                    f"{self.path} page {self.n}: the server repeated the cursor {self.cursor_name}={_show(cursor)} "
+                    "of an earlier page; stopped instead of paging in a loop"
+                )
+            self.seen.add(str(cursor))
+        if self.n > self.max_pages:
+            raise PagingError(
+                f"{self.path} page {self.n} ({self.cursor_name}={_show(cursor)}): more than max_pages="
+                f"{self.max_pages} pages in one read; raise the max_pages setting if the source really has more"
+            )
+        return self.where(cursor)
+
+
 class StripeCursorPaginator:
     """Stripe list endpoints: ``{"object":"list","has_more":…,"data":[…]}`` paged with ``starting_after``."""
 
-    def __init__(self, page_size: int = 100) -> None:
+    def __init__(self, page_size: int = 100, max_pages: int = DEFAULT_MAX_PAGES) -> None:
         if not 1 <= page_size <= 100:
             raise ValueError("Stripe's limit is 1..100")
-        self.page_size = page_size
+        self.page_size, self.max_pages = page_size, max_pages
 
     def pages(
         self, client: HttpClient, path: str, params: dict[str, Any] | None = None
     ) -> Iterator[tuple[list[dict], str | None]]:
         """Yield ``(records, starting_after)`` per page."""
         params = {**(params or {}), "limit": self.page_size}
+        guard = _PageGuard(path, "starting_after", self.max_pages)
         while True:
-            where = f"starting_after={params.get('starting_after')}"
+            where = guard.next_page(params.get("starting_after"))
             body = _json_object(client.get(path, params=params), where)
             if body.get("object") != "list" or not isinstance(body.get("data"), list):
                 raise MalformedPageError(f"not a Stripe list object at {where}")
@@ -41,27 +88,30 @@ class StripeCursorPaginator:
 
 
 class HubSpotAfterPaginator:
-    """HubSpot list endpoints: ``{"results":[…],"paging":{"next":{"after":…}}}`` paged with ``after``."""
+    """HubSpot list endpoints: ``{"results":[…],"paging":{"next":{"after":…}}}`` paged with ``after``.
 
-    def __init__(self, page_size: int = 100) -> None:
-        self.page_size = page_size
+    ``after`` is an opaque string token: followed as given, never parsed."""
+
+    def __init__(self, page_size: int = 100, max_pages: int = DEFAULT_MAX_PAGES) -> None:
+        self.page_size, self.max_pages = page_size, max_pages
 
     def pages(
         self, client: HttpClient, path: str, params: dict[str, Any] | None = None
     ) -> Iterator[tuple[list[dict], str | None]]:
         """Yield ``(results, after)`` per page."""
         params = {**(params or {}), "limit": self.page_size}
+        guard = _PageGuard(path, "after", self.max_pages)
         while True:
-            resp = client.get(path, params=params)
-            body = _json_object(resp, f"after={params.get('after')}")
+            where = guard.next_page(params.get("after"))
+            body = _json_object(client.get(path, params=params), where)
             results = body.get("results")
             if not isinstance(results, list):
-                raise MalformedPageError(f"no results list after={params.get('after')}")
+                raise MalformedPageError(f"no results list at {where}")
             yield results, params.get("after")
             nxt = ((body.get("paging") or {}).get("next") or {}).get("after")
-            if not nxt:
+            if nxt is None or nxt == "":
                 return
-            params["after"] = nxt
+            params["after"] = str(nxt)
 
 
 def _json_object(resp, where: str) -> dict:
@@ -75,103 +125,143 @@ def _json_object(resp, where: str) -> dict:
 
 
 class HubSpotSearchKeyset:
-    """Read every object modified after a (timestamp, id) position through CRM search.
+    """Read every object modified since a (timestamp, id) position through CRM search, by keyset.
 
-    Search stops at 10,000 results per query and many records can share one modified
-    timestamp (bulk updates), so offsets alone can neither reach everything nor resume. This
-    walks keyset windows instead:
+    Every request is the first page of a query whose filter carries the position; none pages
+    by offset (``after``). An offset walk sorted on the modified date skips a record for good
+    when another one is edited while it pages: the edited record moves to the end and every
+    record behind it moves up one place. Here an edited record only moves later in the walk
+    and is read again there. Search sorts on one property and many records can share one
+    modified timestamp (bulk updates), so the walk has two steps:
 
-    A. ``modified == ts and id > last_id``, sorted by id: finishes timestamp ``ts``, restarting
-       the query from the last id seen before it can reach the cap;
-    B. ``modified > ts``, sorted by modified: reads ahead up to the cap. Every timestamp inside
-       the window is then complete except perhaps the last one, which becomes the new ``ts``
-       for step A (skipping the ids B already returned).
+    - by date: ``modified >= ts`` sorted by modified. Every timestamp on the page before its
+      last one is complete (nothing can sort between them), so the walk moves ``ts`` to the
+      page's last timestamp and reads it again, skipping the ids it already has there;
+    - by id: a page holding one timestamp only cannot move ``ts``: ``modified == ts and
+      id > last_id`` sorted by id finishes that timestamp, then the walk goes on at
+      ``modified > ts``.
 
-    Each query moves the position strictly forward: no gap, no duplicate, no endless loop.
-    ``read`` yields ``("page", results, where)`` and ``("position", ts_ms, last_id)``; a
-    position is safe to commit once the pages before it are loaded.
+    Each request moves the position strictly forward or the read stops (``PagingError``), as
+    it does past ``max_pages`` requests. Search's 10,000-result cap never binds: no query is
+    read past its first page. ``read`` yields ``("total", n)`` once (the records the window
+    held when the read began, for the sync-run log), ``("page", results, where)`` and
+    ``("position", ts_ms, last_id)``; a position is safe to commit once the pages before it
+    are loaded, and means: every record modified before ``ts_ms`` is read, and those modified
+    at ``ts_ms`` with an id up to ``last_id`` (-1: none of them).
     """
 
-    CAP = 10_000
-
     def __init__(
-        self, client: HttpClient, object_type: str, modified_prop: str, properties: list[str], page_size: int = 200
+        self,
+        client: HttpClient,
+        object_type: str,
+        modified_prop: str,
+        properties: list[str],
+        page_size: int = 200,
+        max_pages: int = DEFAULT_MAX_PAGES,
     ) -> None:
         self.client, self.object_type, self.modified_prop = client, object_type, modified_prop
-        self.properties, self.page_size = properties, page_size
+        self.properties, self.page_size, self.max_pages = properties, page_size, int(max_pages)
         self.path = f"/crm/v3/objects/{object_type}/search"
+        self.n = 0
 
-    def _search(self, filters: list[dict], sort_prop: str, after: int) -> tuple[list[dict], int | None]:
+    def _search(self, groups: list[list[dict]], sort_prop: str, cursor: str, limit: int | None = None):
+        """One first page of a query: ``(results, more, total, where)``."""
+        self.n += 1
+        where = f"{self.path} page {self.n} ({cursor})"
+        if self.n > self.max_pages:
+            raise PagingError(
+                f"{where}: more than max_pages={self.max_pages} pages in one read; "
+                "raise the max_pages setting if the source really has more"
+            )
         body = {
-            "filterGroups": [{"filters": filters}],
+            "filterGroups": [{"filters": filters} for filters in groups],
             "sorts": [{"propertyName": sort_prop, "direction": "ASCENDING"}],
             "properties": self.properties,
-            "limit": self.page_size,
-            "after": after,
+            "limit": limit or self.page_size,
+            "after": "0",  # the spec types the token as a string; "0" is the first page
         }
-        where = f"{self.path} after={after}"
         data = _json_object(self.client.request("POST", self.path, json=body), where)
         results = data.get("results")
-        if not isinstance(results, list):
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
             raise MalformedPageError(f"no results list at {where}")
-        nxt = ((data.get("paging") or {}).get("next") or {}).get("after")
-        return results, int(nxt) if nxt else None
+        more = bool(((data.get("paging") or {}).get("next") or {}).get("after"))
+        total = data.get("total")
+        return results, more, total if isinstance(total, int) and not isinstance(total, bool) else None, where
 
-    def _pages(self, filters: list[dict], sort_prop: str) -> Iterator[tuple[list[dict], int, bool]]:
-        """Page one query; yields (results, after, capped) where capped marks the cap was reached."""
-        after = 0
+    def _id(self, obj: dict, where: str) -> int:
+        try:
+            return int(obj["id"])
+        except (KeyError, TypeError, ValueError):
+            raise MalformedPageError(f"a result without a numeric id at {where}") from None
+
+    def _modified(self, obj: dict, where: str) -> int:
+        try:
+            return self.modified_ms(obj)
+        except (TypeError, ValueError) as exc:
+            raise MalformedPageError(f"result {obj.get('id')} at {where}: {self.modified_prop}: {exc}") from None
+
+    def _eq(self, ts_ms: int, last_id: int) -> list[dict]:
+        return [
+            {"propertyName": self.modified_prop, "operator": "EQ", "value": str(ts_ms)},
+            {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)},
+        ]
+
+    def _by_id(self, ts_ms: int, last_id: int, have: set[int]) -> Iterator[tuple]:
+        """Finish timestamp ``ts_ms`` in id order after ``last_id``; ``have``: its ids already read."""
         while True:
-            if after + self.page_size > self.CAP:
-                yield [], after, True
+            cursor = f"{self.modified_prop} = {ts_ms}, hs_object_id > {last_id}"
+            results, more, _, where = self._search([self._eq(ts_ms, last_id)], "hs_object_id", cursor)
+            ids = [self._id(r, where) for r in results]
+            if ids:
+                if min(ids) <= last_id:
+                    raise PagingError(f"{where}: the position did not advance (the page starts at id {min(ids)})")
+                fresh = [r for r, i in zip(results, ids, strict=True) if i not in have]
+                if fresh:
+                    yield "page", fresh, where
+                last_id = max(ids)
+            yield "position", ts_ms, last_id
+            if not ids or not more:
                 return
-            results, nxt = self._search(filters, sort_prop, after)
-            # HubSpot drops ``paging.next`` on the page that reaches the cap, exactly as on the
-            # last page: only the position tells "capped" (more may match) from "done".
-            capped = nxt is None and bool(results) and after + len(results) >= self.CAP
-            yield results, after, capped
-            if not results or nxt is None:
-                return
-            after = nxt
 
     def read(self, ts_ms: int, last_id: int) -> Iterator[tuple]:
-        skip: set[int] = set()
         mod = self.modified_prop
+        counted = False
+        if last_id >= 0:  # part of ts_ms is read: count the window, finish ts_ms, go on after it
+            rest = [self._eq(ts_ms, last_id), [{"propertyName": mod, "operator": "GT", "value": str(ts_ms)}]]
+            yield "total", self._search(rest, mod, f"count from {mod} = {ts_ms}, hs_object_id > {last_id}", 1)[2]
+            counted = True
+            yield from self._by_id(ts_ms, last_id, set())
+        op = "GT" if last_id >= 0 else "GTE"
+        have: set[int] = set()  # ids already read at ts_ms
         while True:
-            while True:  # A: finish ts_ms
-                capped = False
-                eq = [
-                    {"propertyName": mod, "operator": "EQ", "value": str(ts_ms)},
-                    {"propertyName": "hs_object_id", "operator": "GT", "value": str(last_id)},
-                ]
-                for results, after, hit_cap in self._pages(eq, "hs_object_id"):
-                    capped = hit_cap
-                    if results:
-                        last_id = int(results[-1]["id"])
-                        fresh = [r for r in results if int(r["id"]) not in skip]
-                        if fresh:
-                            yield "page", fresh, f"search {self.object_type} {mod}={ts_ms} after={after}"
-                yield "position", ts_ms, last_id
-                if not capped:
-                    break
-            window_max, at_max, capped = None, set(), False
-            gt = [{"propertyName": mod, "operator": "GT", "value": str(ts_ms)}]
-            for results, after, hit_cap in self._pages(gt, mod):  # B: read ahead
-                capped = hit_cap
-                if results:
-                    yield "page", results, f"search {self.object_type} {mod}>{ts_ms} after={after}"
-                for r in results:
-                    m = self.modified_ms(r)
-                    if window_max is None or m > window_max:
-                        window_max, at_max = m, {int(r["id"])}
-                    elif m == window_max:
-                        at_max.add(int(r["id"]))
-            if window_max is None:
+            sign = ">" if op == "GT" else ">="
+            flt = [{"propertyName": mod, "operator": op, "value": str(ts_ms)}]
+            results, more, total, where = self._search([flt], mod, f"{mod} {sign} {ts_ms}")
+            if not counted:
+                yield "total", total
+                counted = True
+            stamped = [(self._modified(r, where), self._id(r, where), r) for r in results]
+            if not stamped:
                 return
-            if not capped:
-                yield "position", window_max, max(at_max)
+            first_ts, last_ts = min(m for m, _, _ in stamped), max(m for m, _, _ in stamped)
+            if first_ts < ts_ms or (op == "GT" and first_ts == ts_ms):
+                raise PagingError(f"{where}: the position did not advance (the page starts at {mod} {first_ts})")
+            # Only a record still at ts_ms is a repeat: one edited since moved and is new again.
+            fresh = [r for m, i, r in stamped if not (m == ts_ms and i in have)]
+            if fresh:
+                yield "page", fresh, where
+            at_last = {i for m, i, _ in stamped if m == last_ts}
+            if not more:
+                yield "position", last_ts, max(at_last)
                 return
-            ts_ms, last_id, skip = window_max, -1, at_max
-            yield "position", ts_ms, -1
+            if first_ts == last_ts:  # one timestamp fills the page
+                have = at_last | (have if last_ts == ts_ms else set())
+                yield "position", last_ts, -1
+                yield from self._by_id(last_ts, -1, have)
+                ts_ms, op, have = last_ts, "GT", set()
+            else:
+                ts_ms, op, have = last_ts, "GTE", at_last
+                yield "position", ts_ms, -1
 
     def modified_ms(self, obj: dict) -> int:
         return parse_hubspot_ms((obj.get("properties") or {}).get(self.modified_prop) or obj.get("updatedAt"))

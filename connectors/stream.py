@@ -65,6 +65,16 @@ class Stream:
     def __init__(self, client: HttpClient, settings: dict | None = None) -> None:
         self.client = client
         self.settings = settings or {}
+        # How many records the source said this run's window holds, when it says (CRM search's
+        # ``total``): logged in ``raw._sync_runs.source_total``; raw validation compares it with
+        # the distinct keys the run loaded, so a record the paging skipped does not go unnoticed.
+        self.source_total: int | None = None
+
+    def max_pages(self) -> int:
+        """Pages one read may take before the paginator stops it (a server paging without end)."""
+        from connectors.paginators import DEFAULT_MAX_PAGES
+
+        return int(self.settings.get("max_pages", DEFAULT_MAX_PAGES))
 
     @property
     def table(self) -> str:

@@ -22,6 +22,11 @@ from connectors.stream import Checkpoint, Page, Record, Stream
 
 log = logging.getLogger(__name__)
 
+# A stream that yields no checkpoint for this many pages (a snapshot re-read, a first full
+# read) still commits its data, so a long read is not one huge transaction; the state only
+# moves at the stream's own checkpoints, so a rerun still re-reads from the last one.
+COMMIT_EVERY_PAGES = 100
+
 
 def _analyze(conn: Connection, table: str) -> None:
     """ANALYZE a raw table: through ``raw.analyze_table`` where a deployment defines it (the
@@ -57,6 +62,7 @@ class _Run:
         self.records = self.rejected = self.pages = self.checkpoints = 0
         self.batch = 0
         self.batch_rows = 0
+        self.pages_committed = 0
         self.started = time.monotonic()
         self.where = "before the first page"
 
@@ -104,6 +110,8 @@ def sync_stream(
                             loader.append_new(conn, stream.table, sync_id, records)
                         run.records += len(records)
                         run.batch_rows += len(records)
+                        if run.pages - run.pages_committed >= COMMIT_EVERY_PAGES:
+                            _commit(conn, run, None)
                     elif isinstance(item, Checkpoint):
                         last_state = item.state
                         _commit(conn, run, last_state)
@@ -167,8 +175,8 @@ def _parse(conn: Connection, run: _Run, page: Page, reject_malformed: bool) -> l
     return out
 
 
-def _commit(conn: Connection, run: _Run, state: dict, final: bool = False) -> None:
-    """Fold the open batch into the current-state table, save state, log, and commit — atomically."""
+def _commit(conn: Connection, run: _Run, state: dict | None, final: bool = False) -> None:
+    """Fold the open batch into the current-state table, save state (unless None), log, and commit — atomically."""
     stream = run.stream
     if run.batch_rows and stream.write_mode == "merge":
         loader.merge_batch(conn, stream.table, run.sync_id, run.batch)
@@ -180,8 +188,10 @@ def _commit(conn: Connection, run: _Run, state: dict, final: bool = False) -> No
             ),
             (run.sync_id,),
         )
-    save_state(conn, stream.source, stream.name, state, run.sync_id)
+    if state is not None:
+        save_state(conn, stream.source, stream.name, state, run.sync_id)
     run.checkpoints += 1
+    run.pages_committed = run.pages
     _finish(conn, run, "success" if final else "running", None)
     conn.commit()
     run.batch += 1
@@ -196,7 +206,7 @@ def _finish(conn: Connection, run: _Run, status: str, error: str | None) -> None
         set finished_at = case when %(status)s = 'running' then null else clock_timestamp() end,
             status = %(status)s, records = %(records)s, rejected = %(rejected)s, pages = %(pages)s,
             checkpoints = %(checkpoints)s, requests = %(requests)s, retries = %(retries)s, bytes = %(bytes)s,
-            seconds = %(seconds)s, error = %(error)s
+            seconds = %(seconds)s, error = %(error)s, source_total = %(source_total)s
         where sync_id = %(sync_id)s
         """,
         {
@@ -210,6 +220,7 @@ def _finish(conn: Connection, run: _Run, status: str, error: str | None) -> None
             "bytes": c.bytes,
             "seconds": time.monotonic() - run.started,
             "error": error,
+            "source_total": getattr(run.stream, "source_total", None),
             "sync_id": run.sync_id,
         },
     )

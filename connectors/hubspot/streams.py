@@ -2,7 +2,8 @@
 
 Objects (companies, contacts, deals, tickets, feedback submissions) are read through CRM
 search on their modified-date property with the keyset walk of ``HubSpotSearchKeyset``, so the
-first run and every incremental run share one code path (a first run starts at timestamp 0).
+first run and every incremental run share one code path (a first run starts at timestamp 0);
+the search's ``total`` for the run's window goes to the sync-run log (``source_total``).
 Properties are discovered from the properties API and unioned with the ones this project
 needs, which are requested explicitly even if discovery is switched off. Owners and the
 associations between objects are small and re-read in full every run (``snapshot``): rows no
@@ -61,12 +62,15 @@ class HubSpotObjectStream(HubSpotStream):
             self.modified_prop,
             self.properties(),
             int(self.settings.get("page_size", 200)),
+            self.max_pages(),
         )
         best = (prev_ts or 0, int(state.get("last_id", -1)) if prev_ts else -1)
         for kind, *rest in keyset.read(start_ts, start_id):
             if kind == "page":
                 results, where = rest
                 yield Page(results, where)
+            elif kind == "total":
+                self.source_total = rest[0]
             else:
                 best = max(best, (rest[0], rest[1]))  # a look-back never moves the state backwards
                 yield Checkpoint({"ts_ms": best[0], "last_id": best[1]})
@@ -130,7 +134,8 @@ class Owners(_SnapshotStream):
 
     def read(self, state: dict, full_refresh: bool = False) -> Iterator[Page | Checkpoint]:
         self._start()
-        for n, (results, after) in enumerate(HubSpotAfterPaginator(100).pages(self.client, "/crm/v3/owners"), 1):
+        pages = HubSpotAfterPaginator(100, self.max_pages()).pages(self.client, "/crm/v3/owners")
+        for n, (results, after) in enumerate(pages, 1):
             yield Page(results, f"/crm/v3/owners page {n} (after={after})")
         yield Checkpoint({"last_full_read": self._observed.isoformat()})
 
@@ -152,7 +157,7 @@ class Associations(_SnapshotStream):
         for from_type, targets in self.PAIRS.items():
             path = f"/crm/v3/objects/{from_type}"
             params = {"associations": ",".join(targets), "properties": "hs_object_id", "archived": "false"}
-            pages = HubSpotAfterPaginator(100).pages(self.client, path, params)
+            pages = HubSpotAfterPaginator(100, self.max_pages()).pages(self.client, path, params)
             for n, (results, after) in enumerate(pages, 1):
                 links = []
                 for obj in results:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from connectors.paginators import PagingError
 from connectors.stream import Checkpoint, Page, Record, Stream
 
 
@@ -190,6 +191,8 @@ class Profiles(MixpanelStream):
         self._observed = datetime.now(tz=UTC)
         page, session = 0, None
         while True:
+            if page >= self.max_pages():  # Engage says "more" with every full page: cap the walk
+                raise PagingError(f"engage page {page}: more than max_pages={self.max_pages()} pages in one read")
             params = {"page": page, **self.project_params()}
             if session:
                 params["session_id"] = session

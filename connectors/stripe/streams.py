@@ -46,7 +46,7 @@ class StripeStream(Stream):
         return None if value is None else _epoch_to_utc(value, self.cursor_field)
 
     def _pages(self, path: str, params: dict | None = None) -> Iterator[Page]:
-        paginator = StripeCursorPaginator(page_size=self.page_size())
+        paginator = StripeCursorPaginator(page_size=self.page_size(), max_pages=self.max_pages())
         for n, (data, after) in enumerate(paginator.pages(self.client, path, params), start=1):
             yield Page(data, f"{path} page {n} (starting_after={after})")
 

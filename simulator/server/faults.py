@@ -12,9 +12,12 @@ kinds:
 - `truncate`: the body is cut in half (Content-Length promises more; streams end without
   their final chunk) and the connection closes.
 - `malformed`: the JSON body is made unparseable.
-- `concurrent_update`: while a client pages a HubSpot search (a request with `after` > 0),
-  a record from the first page is modified, so with a sort on the modified date it shows
-  up again on a later page.
+- `concurrent_update`: while a client pages a HubSpot search (a request with `after` > 0,
+  or a keyset request whose filters start past the beginning), the first record the query
+  matches is modified, so with a sort on the modified date it shows up again on a later page
+  (and a client paging by offset skips the record that moved into its place).
+- `opaque_cursor`: HubSpot's `paging.next.after` becomes an opaque token (base64, as real
+  HubSpot's are) and is decoded again when a client sends it back.
 - `schema_drift` (`add_field`: {name: value}, `null_field`: name): every returned record
   gains a field and/or has a field turned null (`properties.x` reaches into HubSpot
   properties; Mixpanel lines are edited inside `properties`).
@@ -25,6 +28,7 @@ JSON/YAML file named by env `SIMULATOR_FAULTS_FILE` (read at start-up).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -40,7 +44,16 @@ from pathlib import Path
 from simulator.server.app import AbortStream
 from simulator.server.http import Request, Response
 
-KINDS = ("rate_limit", "error_burst", "delay", "truncate", "malformed", "concurrent_update", "schema_drift")
+KINDS = (
+    "rate_limit",
+    "error_burst",
+    "delay",
+    "truncate",
+    "malformed",
+    "concurrent_update",
+    "schema_drift",
+    "opaque_cursor",
+)
 
 
 @dataclass
@@ -173,6 +186,8 @@ class FaultInjector:
                 time.sleep(f.seconds)
             if f.kind == "concurrent_update":
                 req.touch_first_page = True  # type: ignore[attr-defined]
+            if f.kind == "opaque_cursor":
+                _decode_after(req)
         resp = call(req)
         for f in hits:
             if f.kind == "schema_drift":
@@ -181,16 +196,72 @@ class FaultInjector:
                 resp = malformed(resp)
             elif f.kind == "truncate":
                 resp = truncated(resp)
+            elif f.kind == "opaque_cursor":
+                resp = _encode_after(resp)
         return resp
 
 
 def _is_later_page(req: Request) -> bool:
+    """A search page past the first: an ``after`` offset, or a keyset position in the filters
+    (a ``GT``/``GTE``/``EQ`` on a positive value, as a client resuming from the last record sends)."""
     if req.vendor != "hubspot" or not req.path.endswith("/search"):
         return False
     try:
-        return int((req.json() or {}).get("after") or 0) > 0
-    except (ValueError, AttributeError):
+        body = req.json() or {}
+        if str(body.get("after") or "0") != "0":
+            return True
+        filters = [f for g in body.get("filterGroups") or [] for f in g.get("filters") or []]
+        return any(f.get("operator") in ("GT", "GTE", "EQ") and _positive(f.get("value")) for f in filters)
+    except (ValueError, AttributeError, TypeError):
         return False
+
+
+def _positive(value: object) -> bool:
+    try:
+        return float(str(value)) > 0
+    except ValueError:
+        return True  # an ISO date: a position in time
+
+
+def _opaque(token: str) -> str:
+    return base64.urlsafe_b64encode(f"after:{token}".encode()).decode().rstrip("=")
+
+
+def _decode_after(req: Request) -> None:
+    """Turn an opaque ``after`` (query or search body) back into the offset the handlers read."""
+
+    def plain(token: object) -> object:
+        s = str(token)
+        try:
+            raw = base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)).decode()
+        except (ValueError, UnicodeDecodeError):
+            return token
+        return raw.removeprefix("after:") if raw.startswith("after:") else token
+
+    if req.query.get("after"):
+        req.query["after"] = [str(plain(t)) for t in req.query["after"]]
+    if req.method == "POST" and req.body:
+        try:
+            body = req.json()
+        except ValueError:
+            return
+        if isinstance(body, dict) and body.get("after") not in (None, "", "0", 0):
+            req.body = json.dumps({**body, "after": plain(body["after"])}).encode()
+
+
+def _encode_after(resp: Response) -> Response:
+    """``paging.next.after`` becomes an opaque token, as HubSpot's are (``NTI1Cg%3D%3D``)."""
+    if resp.streaming or resp.status >= 400:
+        return resp
+    try:
+        payload = json.loads(bytes(resp.body))  # type: ignore[arg-type]
+        nxt = payload["paging"]["next"]
+    except (ValueError, KeyError, TypeError):
+        return resp
+    nxt["after"] = _opaque(str(nxt["after"]))
+    nxt["link"] = f"?after={nxt['after']}"
+    headers = {k: v for k, v in resp.headers.items() if k.lower() != "content-length"}
+    return Response.json(resp.status, payload, headers)
 
 
 # -- vendor-shaped failures ----------------------------------------------------------------

@@ -85,16 +85,13 @@ def test_stripe_customers_match_the_api_exactly(sim, fresh_warehouse_url):
 def test_hubspot_keyset_walk_past_a_small_cap_has_no_gap_and_no_duplicate(
     sim, fresh_warehouse_url, obj, server_cap, monkeypatch
 ):
-    """Shrink the search cap to 30 so the walk restarts queries many times, across shared timestamps.
+    """Pages of 10 walk across shared timestamps, each request a fresh query from the position.
 
-    With ``server_cap`` the simulated HubSpot enforces the same cap and, like HubSpot, drops
-    ``paging.next`` on the page that reaches it (page size 10 divides 30): that page must read as
-    "capped", not as the end of the results.
+    With ``server_cap`` the simulated HubSpot caps a search at 30 results and, like HubSpot, drops
+    ``paging.next`` on the page that reaches it: the walk never pages a query that far.
     """
-    from connectors.paginators import HubSpotSearchKeyset
     from simulator.server import hubspot as hubspot_api
 
-    monkeypatch.setattr(HubSpotSearchKeyset, "CAP", 30)
     if server_cap:
         monkeypatch.setattr(hubspot_api, "SEARCH_MAX_RESULTS", server_cap)
     cfg = configs(sim, hubspot={"page_size": 10})["hubspot"]
