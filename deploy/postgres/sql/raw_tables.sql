@@ -29,6 +29,7 @@ create table if not exists raw._sync_runs (
     bytes        bigint not null default 0,
     seconds      double precision,
     full_refresh boolean not null default false,
+    source_total bigint,
     error        text
 );
 -- Columns added after the first release: warehouses created earlier gain them in place.
@@ -36,7 +37,8 @@ alter table raw._sync_runs
     add column if not exists rejected bigint not null default 0,
     add column if not exists checkpoints bigint not null default 0,
     add column if not exists seconds double precision,
-    add column if not exists full_refresh boolean not null default false;
+    add column if not exists full_refresh boolean not null default false,
+    add column if not exists source_total bigint;
 create table if not exists raw._stream_state (
     source      text not null,
     stream      text not null,
