@@ -24,7 +24,7 @@ EVENT_RETENTION_SECONDS = 30 * 86_400
 
 def _epoch_to_utc(value: Any, field: str) -> datetime:
     if not isinstance(value, int | float) or isinstance(value, bool):
-        raise ValueError(f"{field!r} is {value!r}, not a Unix timestamp")
+        raise ValueError(f"{field!r} is a {type(value).__name__}, not a Unix timestamp")  # the value is content
     return datetime.fromtimestamp(value, tz=UTC)
 
 
