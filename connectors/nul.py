@@ -6,9 +6,9 @@ it keeps the rest of the record. The work is done on decoded values; the JSON te
 searched, since ``\\u0000`` in the text may be an escaped backslash followed by ``u0000``, which
 holds no NUL and must load as it is.
 
-Dropping cannot make two records whole, so these are malformed (``ValueError``; the sync rejects
-them under ``reject_malformed``): a NUL in the primary key (without it the key could be another
-record's), and two keys of one object that become the same key.
+Two cases dropping cannot settle are malformed (``ValueError``; the sync rejects them under
+``reject_malformed``): a NUL in the primary key (without it the key could be another record's),
+and two keys of one object that become the same key.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ _ESCAPED = "\\u0000"  # how JSON text spells a NUL (also found in an escaped bac
 
 
 def storable(rec: Record) -> Record:
-    """``rec`` with NULs dropped (the same object when it holds none), its JSON text in ``raw``."""
+    """``rec`` ready for the loader: NULs dropped and its JSON text in ``raw`` (``rec`` itself when
+    it came as text holding no NUL, as export lines nearly always do)."""
     if NUL in rec.pk:
         raise ValueError("primary key holds U+0000 (NUL), which PostgreSQL cannot store")
     text = rec.raw if rec.raw is not None else json.dumps(rec.data, separators=(",", ":"), ensure_ascii=False)
