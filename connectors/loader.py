@@ -15,6 +15,7 @@ import psycopg
 from psycopg import Connection, sql
 from psycopg.copy import QueuedLibpqWriter
 
+from connectors.nul import NUL, storable_text
 from connectors.schema import RAW_SCHEMA
 from connectors.stream import Record
 
@@ -62,13 +63,15 @@ def copy_records(
             if cursor is None:
                 cursor = rec.cursor.isoformat() if rec.cursor is not None else _NULL
             if not pk.isalnum():  # ids are nearly always plain: skip the escaping
+                if NUL in pk:  # the sync rejects these before; a COPY would fail on the whole batch
+                    raise ValueError("a primary key holds U+0000 (NUL), which PostgreSQL cannot store")
                 pk = pk.translate(_ESCAPES)
             if text is None:
                 text = json.dumps(rec.data, separators=(",", ":"), ensure_ascii=False)
             if "\\" in text:
-                # \u0000 is valid JSON but PostgreSQL's jsonb rejects it; keep the record, drop the NUL.
-                if "\\u0000" in text:
-                    text = text.replace("\\u0000", "")
+                # jsonb cannot hold U+0000: drop it from the decoded strings (connectors.nul), a
+                # no-op for records the sync already cleaned.
+                text = storable_text(text)
                 # JSON text has no raw tabs or newlines: only backslashes need escaping for COPY.
                 text = text.replace("\\", "\\\\")
             append(f"{pk}\t{cursor}\t{text}\t{'t' if rec.deleted else 'f'}{tail}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import Connection, sql
 
-from connectors import loader, schema
+from connectors import loader, nul, schema
 from connectors.state import load_state, save_state
 from connectors.stream import Checkpoint, Page, Record, Stream
 
@@ -124,10 +124,11 @@ def sync_stream(
                 # seq-scanned every event instead of reading the rebuilt days through the index.
                 _analyze(log_conn, stream.table)
         except Exception as exc:
-            _finish(log_conn, run, "failed", str(exc))
+            reason = _reason(exc)
+            _finish(log_conn, run, "failed", reason)
             if isinstance(exc, StreamSyncError):
                 raise
-            raise StreamSyncError(f"{run.label}: failed at {run.where}: {exc}") from exc
+            raise StreamSyncError(f"{run.label}: failed at {run.where}: {reason}") from exc
     seconds = time.monotonic() - run.started
     log.info(
         "%s: %d records, %d rejected, %d pages in %.1fs (sync %s)",
@@ -151,11 +152,19 @@ def run_stream(conn_url: str, cfg, stream_name: str, full_refresh: bool = False)
     return sync_stream(conn_url, stream, full_refresh, bool(stream.settings.get("reject_malformed", False)))
 
 
+def _reason(exc: Exception) -> str:
+    """What went wrong, in one line. PostgreSQL's DETAIL and CONTEXT quote the failing row (a
+    COPY's record, a key), so only its primary message is kept."""
+    if isinstance(exc, psycopg.Error) and exc.diag.message_primary:
+        return f"{type(exc).__name__}: {exc.diag.message_primary}"
+    return str(exc)
+
+
 def _parse(conn: Connection, run: _Run, page: Page, reject_malformed: bool) -> list[Record]:
     out = []
     for i, item in enumerate(page.items):
         try:
-            out.append(run.stream.to_record(item, page))
+            out.append(nul.storable(run.stream.to_record(item, page)))
         except (ValueError, TypeError, KeyError) as exc:
             if not reject_malformed:
                 raise StreamSyncError(f"{run.label}: malformed record #{i} at {page.where}: {exc}") from exc

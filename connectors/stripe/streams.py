@@ -6,11 +6,17 @@ as it was after the change, so an incremental run upserts ``data.object`` with t
 as its cursor, and ``*.deleted`` events set the soft-delete flag (list calls never show
 deleted customers). Stripe keeps events for 30 days: a state older than that (minus a safety
 margin) falls back to a full re-read. The ``events`` stream keeps the events themselves.
+
+An object stream checks each event on receipt rather than trusting ``types[]``: an event whose
+``type`` or ``data.object.object`` is not the stream's is skipped (counted in a warning), never
+loaded as one of its objects.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -18,13 +24,15 @@ from typing import Any, ClassVar
 from connectors.paginators import StripeCursorPaginator
 from connectors.stream import Checkpoint, Page, Record, Stream
 
+log = logging.getLogger(__name__)
+
 STRIPE_API_VERSION = "2025-03-31.basil"
 EVENT_RETENTION_SECONDS = 30 * 86_400
 
 
 def _epoch_to_utc(value: Any, field: str) -> datetime:
     if not isinstance(value, int | float) or isinstance(value, bool):
-        raise ValueError(f"{field!r} is {value!r}, not a Unix timestamp")
+        raise ValueError(f"{field!r} is a {type(value).__name__}, not a Unix timestamp")  # the value is content
     return datetime.fromtimestamp(value, tz=UTC)
 
 
@@ -81,13 +89,45 @@ class StripeObjectStream(StripeStream):
         newest = since
         start = since - self.lookback_seconds()
         params = {"created[gte]": start, "types[]": self.event_types()}
+        skipped: Counter[str] = Counter()
         for page in self._pages("/v1/events", params):
+            page.items = [e for e in page.items if not self._foreign(e, skipped)]
             newest = max([newest, *(e.get("created", 0) for e in page.items if isinstance(e, dict))])
             yield page
+        if skipped:
+            kinds = ", ".join(f"{kind} ({n})" for kind, n in sorted(skipped.items()))
+            log.warning(
+                "stripe.%s: skipped %d events not of this stream, as if types[] had been ignored: %s",
+                self.name,
+                skipped.total(),
+                kinds,
+            )
         yield Checkpoint({**state, "events_since": newest, "mode": "events"})
 
     def event_types(self) -> list[str]:
         return [f"{self.object_type}.{verb}" for verb in ("created", "updated", "deleted")]
+
+    @property
+    def object_name(self) -> str:
+        """``data.object.object`` of the stream's events (``subscription`` for ``customer.subscription.*``)."""
+        return self.object_type.rsplit(".", 1)[-1]
+
+    def _foreign(self, event: Any, skipped: Counter[str]) -> bool:
+        """True (and counted) for an event whose type or object is not this stream's: the server
+        may not have applied ``types[]``. Anything malformed is kept for ``to_record`` to name."""
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return False
+        etype = event["type"]
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        kind = obj.get("object") if isinstance(obj, dict) else None
+        if etype not in self.event_types():
+            skipped[etype] += 1
+            return True
+        if isinstance(kind, str) and kind != self.object_name:
+            skipped[f"{etype} of a {kind}"] += 1
+            return True
+        return False
 
     def to_record(self, item: Any, page: Page) -> Record:
         if getattr(self, "_mode", "full") == "full":
@@ -99,6 +139,9 @@ class StripeObjectStream(StripeStream):
         obj = item["data"].get("object")
         if not isinstance(obj, dict) or not obj.get("id"):
             raise ValueError(f"event {item.get('id')} has no data.object.id")
+        # read() skipped other streams' events; what is left must say what it is.
+        if item.get("type") not in self.event_types() or obj.get("object") != self.object_name:
+            raise ValueError(f"event {item.get('id')} is not a {self.object_type} event with a {self.object_name}")
         deleted = self.deletable and str(item.get("type", "")).endswith(".deleted")
         return Record(str(obj["id"]), _epoch_to_utc(item.get("created"), "created"), obj, deleted=deleted)
 

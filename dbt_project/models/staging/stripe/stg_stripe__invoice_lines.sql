@@ -38,8 +38,13 @@ renamed as (
         (line_data ->> 'amount')::bigint as amount_cents,
         coalesce((line_data ->> 'quantity')::integer, 1) as quantity,
         line_data ->> 'currency' as currency,
+        -- Raw lines keep the shape of the API version their event was created with: `proration`
+        -- sits under `parent` since 2025-03-31.basil, at the top level of the line before.
         coalesce(
-            (line_data -> 'parent' -> 'subscription_item_details' ->> 'proration')::boolean, false
+            (line_data -> 'parent' -> 'subscription_item_details' ->> 'proration')::boolean,
+            (line_data -> 'parent' -> 'invoice_item_details' ->> 'proration')::boolean,
+            (line_data ->> 'proration')::boolean,
+            false
         ) as is_proration,
         {{ epoch_to_ts("line_data -> 'period' ->> 'start'") }} as period_start_at,
         {{ epoch_to_ts("line_data -> 'period' ->> 'end'") }} as period_end_at
