@@ -132,18 +132,15 @@ def _validate(args: argparse.Namespace) -> int:
 def _reverse_etl(args: argparse.Namespace) -> int:
     import json
 
-    from connectors.http_client import SourceHttpError
     from pipeline.connections import env_connection
     from pipeline.tasks import reverse_etl_hubspot
-    from reverse_etl.push import PushAborted
-    from reverse_etl.store import SyncAlreadyRunning
-    from reverse_etl.sync import REFUSALS
+    from reverse_etl.sync import FAILURES, REFUSALS
 
     try:
         summary = reverse_etl_hubspot(
             env_connection, dry_run=args.dry_run, force=args.force, max_change_share=args.max_change_share
         )
-    except (*REFUSALS, PushAborted, SourceHttpError, SyncAlreadyRunning) as exc:
+    except (*REFUSALS, *FAILURES) as exc:
         print(f"reverse-etl {args.target}: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(summary, indent=2, default=str))
