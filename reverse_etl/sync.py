@@ -17,7 +17,7 @@ import uuid
 
 import psycopg
 
-from connectors.http_client import HttpClient, SourceHttpError
+from connectors.http_client import HttpClient, RequestCounters, SourceHttpError
 from reverse_etl import gate, properties, store
 from reverse_etl.diff import MartContractError, Plan, plan, read_mart
 from reverse_etl.mapping import MART, OBJECT_TYPE, SENTINEL
@@ -42,18 +42,24 @@ REFUSALS = (gate.ValidationGateClosed, GuardrailTripped, MartContractError, prop
 FAILURES = (PushAborted, SourceHttpError, TooManyFailures, store.SyncAlreadyRunning)
 
 
-def run(warehouse_url: str, client: HttpClient, settings: Settings) -> dict:
-    """Run one sync and return its JSON-able summary; raise when refused, aborted or mostly failed."""
+def run(warehouse_url: str, client: HttpClient | None, settings: Settings) -> dict:
+    """Run one sync and return its JSON-able summary; raise when refused, aborted or mostly failed.
+
+    ``client`` may be None for a dry run, which sends nothing (so needs no HubSpot credential).
+    """
+    if client is None and not settings.dry_run:
+        raise ValueError("a real reverse ETL run needs a HubSpot client")
     run_id = f"reverse-etl-{uuid.uuid4()}"
     started = time.monotonic()
-    requests_before, retries_before = client.counters.requests, client.counters.retries
+    counters = client.counters if client else RequestCounters()
+    requests_before, retries_before = counters.requests, counters.retries
     summary: dict = {"run_id": run_id, "target": TARGET, "dry_run": settings.dry_run, "forced": settings.force}
 
     def finish(conn: psycopg.Connection, status: str, **detail) -> dict:
         summary.update(
             status=status,
-            requests=client.counters.requests - requests_before,
-            retries=client.counters.retries - retries_before,
+            requests=counters.requests - requests_before,
+            retries=counters.retries - retries_before,
             seconds=round(time.monotonic() - started, 2),
             **detail,
         )

@@ -98,3 +98,25 @@ def test_a_refused_concurrent_run_gets_its_row(client, company_ids, settings, fr
 
     ((_, status, error),) = _runs(fresh_warehouse_url)
     assert status == "refused" and "already running" in error
+
+
+def test_dry_run_needs_no_hubspot_credential(fresh_warehouse_url):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from warehouse.paths import PROJECT_ROOT
+
+    ids = [str(500 + i) for i in range(12)]
+    publish(fresh_warehouse_url, mart_rows(ids))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBSPOT_", "AIRFLOW_CONN_"))}
+    env |= {"PYTHONPATH": str(PROJECT_ROOT), "WAREHOUSE_URL": fresh_warehouse_url}
+    env |= {"REVERSE_ETL_REQUIRED_LAYERS": "raw,staging,marts", "REVERSE_ETL_FRESH_LAYERS": "marts"}
+    cmd = [sys.executable, "-m", "pipeline", "reverse-etl", "hubspot", "--dry-run"]
+
+    dry = subprocess.run(cmd, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+
+    assert dry.returncode == 0, dry.stderr
+    summary = json.loads(dry.stdout[dry.stdout.index("{\n") :])
+    assert (summary["status"], summary["changed"], summary["requests"]) == ("dry_run", len(ids), 0)
