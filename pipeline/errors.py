@@ -20,12 +20,12 @@ _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.IGN
 _CONNINFO_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
 
 
-def one_line(exc: BaseException) -> str:
-    """``exc`` as one line naming what failed, with every known secret masked."""
+def one_line(exc: BaseException, limit: int = MAX_CHARS) -> str:
+    """``exc`` as one line naming what failed, with every known secret masked, at most ``limit`` chars."""
     text = _database(exc) if _is_database_error(exc) else _plain(exc)
     text = "; ".join(part.strip() for part in text.splitlines() if part.strip()) or type(exc).__name__
     text = mask(text)
-    return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def mask(text: str) -> str:

@@ -18,7 +18,7 @@ import uuid
 import psycopg
 
 from connectors.http_client import HttpClient, RequestCounters, SourceHttpError
-from reverse_etl import gate, properties, store
+from reverse_etl import answers, gate, properties, store
 from reverse_etl.diff import MartContractError, Plan, plan, read_mart
 from reverse_etl.mapping import MART, OBJECT_TYPE, SENTINEL
 from reverse_etl.push import PushAborted, push
@@ -259,4 +259,8 @@ def _companies_with(client: HttpClient, prop: str) -> int:
         "properties": [prop],
         "limit": 1,
     }
-    return int(client.request("POST", f"/crm/v3/objects/{OBJECT_TYPE}/search", json=body).json().get("total", 0))
+    path = f"/crm/v3/objects/{OBJECT_TYPE}/search"
+    total = answers.json_object(client.request("POST", path, json=body), "POST", path).get("total", 0)
+    if not isinstance(total, int):
+        raise SourceHttpError("hubspot", "POST", path, None, "malformed answer ('total' is not a number)")
+    return total

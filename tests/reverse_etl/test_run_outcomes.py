@@ -120,3 +120,16 @@ def test_dry_run_needs_no_hubspot_credential(fresh_warehouse_url):
     assert dry.returncode == 0, dry.stderr
     summary = json.loads(dry.stdout[dry.stdout.index("{\n") :])
     assert (summary["status"], summary["changed"], summary["requests"]) == ("dry_run", len(ids), 0)
+
+
+def test_a_malformed_property_list_is_one_clear_failure(sim, client, company_ids, settings, fresh_warehouse_url):
+    from connectors.http_client import SourceHttpError
+
+    publish(fresh_warehouse_url, mart_rows(company_ids))
+    sim.set_faults([{"kind": "malformed", "vendor": "hubspot", "path": "^/crm/v3/properties/companies$"}])
+
+    with pytest.raises(SourceHttpError, match="GET /crm/v3/properties/companies.*malformed answer"):
+        run(fresh_warehouse_url, client, settings)
+
+    ((_, status, error),) = _runs(fresh_warehouse_url)
+    assert status == "failed" and "malformed" in error
