@@ -159,18 +159,20 @@ def finish_run(conn: psycopg.Connection, run_id: str, status: str, counts: dict,
 
 
 def outcome_counts(conn: psycopg.Connection, run_id: str) -> tuple[int, int, int]:
-    """(sent, failed, failed again): records of the run HubSpot answered for, those that failed,
-    and those among them whose previous answer, in an earlier run, was a failure too."""
+    """(sent, failed, failed again): records of the run HubSpot answered for, those that failed, and
+    those among them whose previous answer was a failure in a run that ended ``partial`` (a known
+    bad record; a failure in a ``failed`` run, an outage, does not make a record known bad)."""
     return conn.execute(
         """
         select count(*), count(*) filter (where m.status = 'failed'),
-               count(*) filter (where m.status = 'failed' and p.status = 'failed')
+               count(*) filter (where m.status = 'failed' and p.status = 'failed' and p.run_status = 'partial')
         from audit.crm_sync_log m
         left join lateral (
-            select status from audit.crm_sync_log p
-            where p.object_type = m.object_type and p.object_id = m.object_id and p.run_id <> m.run_id
-              and p.status in ('succeeded', 'failed')
-            order by p.logged_at desc limit 1
+            select l.status, r.status as run_status
+            from audit.crm_sync_log l join audit.crm_sync_runs r on r.run_id = l.run_id
+            where l.object_type = m.object_type and l.object_id = m.object_id and l.run_id <> m.run_id
+              and l.status in ('succeeded', 'failed')
+            order by l.logged_at desc limit 1
         ) p on true
         where m.run_id = %s and m.status in ('succeeded', 'failed')
         """,

@@ -142,15 +142,17 @@ def _plan_and_send(
 def _too_many_failures(conn: psycopg.Connection, summary: dict, settings: Settings) -> str | None:
     """The failure line (counts and share only, never a record), or None when within the limit.
 
-    A record that failed on its previous run too is a known bad record being retried, not a sign
-    of an outage: it is left out of the share, so one bad record retried alone does not fail runs.
+    A record that failed on its previous run too, when that run ended ``partial``, is a known bad
+    record being retried, not a sign of an outage: it is left out of the share, so one bad record
+    retried alone does not fail every run. Records of a failed run count again: a retry of an
+    outage (Airflow's task retry) fails again rather than turning green.
     """
     sent, failed, again = store.outcome_counts(conn, summary["run_id"])
     fresh, fresh_failed = sent - again, failed - again
     share = fresh_failed / fresh if fresh else 0.0
     if share <= settings.max_failure_share:
         return None
-    retried = f", not counting {again} that failed on their previous run too" if again else ""
+    retried = f", not counting {again} known bad ones that failed on their previous run too" if again else ""
     return (
         f"{TARGET}: {fresh_failed} of {fresh} records sent failed ({share:.0%}{retried}), above the "
         f"{settings.max_failure_share:.0%} limit (REVERSE_ETL_MAX_FAILURE_SHARE); they are retried on the next run "

@@ -35,6 +35,9 @@ def test_an_outage_fails_the_run_and_the_alert_names_share_and_count(client, set
     assert "10 of 10" in text and "100%" in text and "REVERSE_ETL_MAX_FAILURE_SHARE" in text
     assert not any(g in text for g in ghosts)  # no record contents in an alert
 
+    with pytest.raises(TooManyFailures):  # the task's retry: the outage is not a known bad record
+        run(fresh_warehouse_url, client, settings)
+
 
 def test_a_few_failures_stay_partial(client, company_ids, settings, fresh_warehouse_url):
     publish(fresh_warehouse_url, mart_rows([*company_ids, "999999999"]))
