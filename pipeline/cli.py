@@ -75,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("wait-for-port", help="wait until 127.0.0.1:PORT accepts connections")
     p.add_argument("port", type=int)
     p.add_argument("--timeout", type=float, default=60)
-    for command in sub.choices.values():  # also accepted after the command; SUPPRESS keeps a leading one
+    for name, command in sub.choices.items():  # also accepted after the command; SUPPRESS keeps a leading one
+        if name == "dbt":  # everything after `dbt` is dbt's
+            continue
         command.add_argument(
             "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error"
         )
