@@ -62,7 +62,17 @@ def config_from_env(source: str) -> SourceConfig:
     try:
         settings = json.loads(raw) if raw else {}
     except ValueError as exc:
-        raise RuntimeError(f"{source.upper()}_SETTINGS is not a JSON object: {exc}") from None
+        raise RuntimeError(f"{source.upper()}_SETTINGS is not valid JSON: {exc}") from None
+    streams = settings.get("streams") if isinstance(settings, dict) else None
+    if (
+        not isinstance(settings, dict)
+        or not isinstance(streams or {}, dict)
+        or not all(isinstance(v, dict) for v in (streams or {}).values())
+    ):
+        raise RuntimeError(
+            f'{source.upper()}_SETTINGS must be a JSON object, with "streams" (if any) an object of objects '
+            '({"page_size": 100, "streams": {"<stream>": {...}}})'
+        )
     if source == "mixpanel" and os.environ.get("MIXPANEL_PROJECT_ID"):
         settings.setdefault("project_id", os.environ["MIXPANEL_PROJECT_ID"])
     return SourceConfig(source, os.environ.get(url_var, default_url), secret, login, settings)

@@ -1,4 +1,5 @@
-"""The warehouse audit tables: every validation result, and the marks of incremental validation."""
+"""The warehouse audit tables: every validation result, the marks of incremental validation, and
+the profiles of accepted marts (``expectations/profiles.py``)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,14 @@ create table if not exists audit.validation_marks (
     run_id       text not null,
     recorded_at  timestamptz not null default clock_timestamp(),
     primary key (suite, column_name)
+);
+-- Per profiled mart and passing run: its row count, mean score and band shares (expectations/profiles.py).
+create table if not exists audit.mart_profiles (
+    table_name   text not null,
+    run_id       text not null,
+    recorded_at  timestamptz not null default clock_timestamp(),
+    profile      jsonb not null,
+    primary key (table_name, run_id)
 );
 """
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from expectations import audit, incremental
+from expectations import audit, incremental, profiles
 from expectations.catalog import load_catalog
 from expectations.rules import BuildEnv
 from expectations.settings import Settings
@@ -281,6 +281,7 @@ def validate_layer(
         present = [ts for ts in suites if env.catalog.exists(ts.schema, ts.table)]
         # Marks are read before any check runs: rows arriving during the run are after the mark.
         scopes = incremental.read_scopes(conn, present, all_rows, env.catalog)
+        profiles.prepare(conn, layer)  # the distribution checks read the last accepted profile
     skipped = [ts.relation for ts in suites if ts not in present]
     to_run = [catalog_suite(layer, suites, env), *present]
 
@@ -357,6 +358,8 @@ def validate_layer(
         audit.write_results(conn, rows)
         failed = {r["suite"] for r in outcome.critical_failures}
         incremental.record_marks(conn, scopes, failed, run_id)
+        if outcome.success:  # only an accepted run becomes the reference of the distribution checks
+            profiles.record(conn, layer, run_id)
     outcome.seconds = time.monotonic() - started
     log.info(outcome.summary())
     return outcome

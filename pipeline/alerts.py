@@ -3,7 +3,9 @@ Events, or anything that accepts JSON).
 
 Configured by ``POSTSALE_ALERT_WEBHOOK_URL`` (unset: alerts are only logged). The payload names
 the DAG, task, run, try and the error, and never includes Connection secrets: the error text is
-what our code raised, which already names source / model / suite without credentials.
+what our code raised, which already names source / model / suite without credentials, reduced
+to one line by ``pipeline.errors.one_line`` (driver errors rebuilt, any credential the
+environment holds masked) in case a library's error quotes one.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ def failure_payload(context: dict) -> dict:
     ti = context.get("ti") or context.get("task_instance")
     dag_run = context.get("dag_run")
     exc = context.get("exception")
+    if exc is not None:
+        from pipeline.errors import one_line
+
+        reason = one_line(exc, limit=1900) if isinstance(exc, BaseException) else str(exc)
+    else:
+        reason = None
     return {
         "event": "postsale.task_failed",
         "dag_id": getattr(ti, "dag_id", None),
@@ -25,8 +33,8 @@ def failure_payload(context: dict) -> dict:
         "run_id": getattr(dag_run, "run_id", None) or getattr(ti, "run_id", None),
         "try_number": getattr(ti, "try_number", None),
         "logical_date": str(context.get("logical_date")) if context.get("logical_date") else None,
-        "error": f"{type(exc).__name__}: {exc}"[:2000] if exc else None,
-        "text": f"postsale: {getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')} failed: {exc}"[:2000],
+        "error": f"{type(exc).__name__}: {reason}"[:2000] if exc else None,
+        "text": f"postsale: {getattr(ti, 'dag_id', '?')}.{getattr(ti, 'task_id', '?')} failed: {reason}"[:2000],
     }
 
 

@@ -5,6 +5,10 @@ Commands: ``sync``, ``dbt``, ``validate``, ``data-docs``, ``reverse-etl``, ``rep
 ``wait-for-port`` (``postsale <command> --help`` for each). Credentials come from the
 environment (``pipeline.connections``): ``AIRFLOW_CONN_*`` variables when set, else
 ``WAREHOUSE_URL`` and the sources' own variables. Nothing here imports Airflow.
+
+An error ends the command with one line on stderr, ``postsale <command>: <what and where>``
+(``pipeline.errors.one_line``: no secret, no record content) and exit status 1; ``--verbose``
+shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("sync", help="extract streams and load the raw schema")
@@ -70,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("wait-for-port", help="wait until 127.0.0.1:PORT accepts connections")
     p.add_argument("port", type=int)
     p.add_argument("--timeout", type=float, default=60)
+    for name, command in sub.choices.items():  # also accepted after the command; SUPPRESS keeps a leading one
+        if name == "dbt":  # everything after `dbt` is dbt's
+            continue
+        command.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="show the traceback of an error"
+        )
     return parser
 
 
@@ -132,20 +143,13 @@ def _validate(args: argparse.Namespace) -> int:
 def _reverse_etl(args: argparse.Namespace) -> int:
     import json
 
-    from connectors.http_client import SourceHttpError
     from pipeline.connections import env_connection
     from pipeline.tasks import reverse_etl_hubspot
-    from reverse_etl.push import PushAborted
-    from reverse_etl.store import SyncAlreadyRunning
-    from reverse_etl.sync import REFUSALS
 
-    try:
-        summary = reverse_etl_hubspot(
-            env_connection, dry_run=args.dry_run, force=args.force, max_change_share=args.max_change_share
-        )
-    except (*REFUSALS, PushAborted, SourceHttpError, SyncAlreadyRunning) as exc:
-        print(f"reverse-etl {args.target}: {exc}", file=sys.stderr)
-        return 1
+    # A refused or failed run raises: main prints its one line and exits 1.
+    summary = reverse_etl_hubspot(
+        env_connection, dry_run=args.dry_run, force=args.force, max_change_share=args.max_change_share
+    )
     print(json.dumps(summary, indent=2, default=str))
     return 3 if summary["status"] == "partial" else 0
 
@@ -180,7 +184,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    try:
+        return _run(args, parser)
+    except Exception as exc:
+        if args.verbose:
+            raise
+        from pipeline.errors import one_line
 
+        print(f"postsale {args.command}: {one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "sync":
         return _sync(args, parser)
     if args.command == "dbt":

@@ -48,13 +48,17 @@ def dbt_seed(lookup: Lookup) -> dict:
 
 
 def reverse_etl_hubspot(lookup: Lookup, dry_run: bool = False, force: bool = False, **settings) -> dict:
-    """One HubSpot sync of ``marts.mart_crm_sync`` with the ``hubspot_api`` Connection."""
+    """One HubSpot sync of ``marts.mart_crm_sync`` with the ``hubspot_api`` Connection.
+
+    A dry run sends no request, so it needs no HubSpot credential: it gets no client at all.
+    """
     from connectors.registry import build_client
     from reverse_etl.settings import Settings
     from reverse_etl.sync import run
 
     cfg = Settings.from_env(dry_run=dry_run, force=force, **settings)
-    return run(warehouse_url("transformer", lookup), build_client(source_config("hubspot", lookup)), cfg)
+    client = None if dry_run else build_client(source_config("hubspot", lookup))
+    return run(warehouse_url("transformer", lookup), client, cfg)
 
 
 def data_docs() -> str:

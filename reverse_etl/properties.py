@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from connectors.http_client import HttpClient, SourceHttpError
+from reverse_etl import answers
 from reverse_etl.mapping import OBJECT_TYPE, PROPERTIES, PROPERTY_GROUP, PROPERTY_GROUP_LABEL
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ class SchemaResult:
 
 def existing_properties(client: HttpClient) -> dict[str, dict]:
     """Every company property definition, by name."""
-    return {p["name"]: p for p in client.get(BASE).json().get("results", [])}
+    resp = client.get(BASE)
+    found = answers.records(answers.json_object(resp, "GET", BASE), "results", "GET", BASE, resp.status_code)
+    return {str(p.get("name")): p for p in found}
 
 
 def ensure(client: HttpClient, existing: dict[str, dict]) -> SchemaResult:

@@ -52,17 +52,25 @@ def push(client: HttpClient, changes: list[Change]) -> list[dict]:
             except PushAborted as aborted:
                 raise PushAborted(str(aborted), first + aborted.outcomes) from aborted
         return [_outcome(changes[0], "failed", error)]
-    return outcomes(changes, resp.json())
+    try:
+        answer = resp.json()
+    except ValueError:  # the writes may have been applied: every record is failed, so retried
+        answer = None
+    return outcomes(changes, answer)
 
 
-def outcomes(changes: list[Change], answer: dict) -> list[dict]:
-    """Match HubSpot's 200/207 answer to the inputs sent."""
+def outcomes(changes: list[Change], answer) -> list[dict]:
+    """Match HubSpot's 200/207 answer to the inputs sent; an answer of the wrong shape fails them all."""
+    if not _well_formed(answer):
+        error = {"message": "HubSpot's answer was malformed (not a batch result); the records are sent again next run"}
+        log.warning("hubspot: malformed answer to a batch of %d; counted as failed", len(changes))
+        return [_outcome(c, "failed", error) for c in changes]
     updated = {str(r.get("id")) for r in answer.get("results") or []}
     errors: dict[str, dict] = {}
     unattributed: list[dict] = []
     for err in answer.get("errors") or []:
-        context = err.get("context") or {}
-        ids = [*(context.get("ids") or []), *(context.get("id") or [])]
+        context = err.get("context") if isinstance(err.get("context"), dict) else {}
+        ids = [*_listed(context.get("ids")), *_listed(context.get("id"))]
         detail = {k: err.get(k) for k in ("category", "message", "context") if err.get(k) is not None}
         for oid in ids:
             errors[str(oid)] = detail
@@ -78,6 +86,19 @@ def outcomes(changes: list[Change], answer: dict) -> list[dict]:
             reason = unattributed[0] if unattributed else {"message": "not in HubSpot's results or errors"}
             out.append(_outcome(c, "failed", reason))
     return out
+
+
+def _well_formed(answer) -> bool:
+    if not isinstance(answer, dict):
+        return False
+    lists = [answer.get("results") or [], answer.get("errors") or []]
+    return all(isinstance(v, list) and all(isinstance(x, dict) for x in v) for v in lists)
+
+
+def _listed(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _outcome(change: Change, status: str, error: dict | None) -> dict:

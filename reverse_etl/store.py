@@ -4,7 +4,11 @@
 values HubSpot *accepted*. Only accepted records advance it, so a record HubSpot rejected (or a
 batch that never got an answer) differs again on the next run and is retried.
 ``audit.crm_sync_log`` keeps one row per company per run that was sent or rejected: the
-properties sent and what HubSpot answered. ``audit.crm_sync_runs`` keeps one row per run.
+properties sent and what HubSpot answered: a batch is logged ``sent`` before its request goes
+out, and those rows are replaced by the outcomes once the answer is parsed, so a run that dies
+in between still shows what it sent. ``audit.crm_sync_runs`` keeps one row per run, refused
+ones included; a ``running`` row whose process died (kill -9) is marked ``abandoned`` by the
+next run of its target, which can only start once that process's advisory lock is gone.
 """
 
 from __future__ import annotations
@@ -79,6 +83,37 @@ def run_lock(url: str, target: str) -> Iterator[None]:
         yield
 
 
+def sweep_abandoned(conn: psycopg.Connection, target: str) -> int:
+    """Mark the target's ``running`` rows abandoned; call it holding the target's lock.
+
+    Only the lock holder writes a ``running`` row, and the lock dies with its process: once
+    this process holds it, any other ``running`` row belongs to a process that is gone.
+    """
+    cur = conn.execute(
+        """
+        update audit.crm_sync_runs set status = 'abandoned', finished_at = clock_timestamp(),
+            detail = coalesce(detail, '{}'::jsonb) || jsonb_build_object('error',
+                'abandoned: the process ended before the run finished (records it logged sent are sent again)')
+        where target = %s and status = 'running'
+        """,
+        (target,),
+    )
+    conn.commit()
+    return cur.rowcount
+
+
+def record_refused(conn: psycopg.Connection, run_id: str, target: str, dry_run: bool, forced: bool, error: str) -> None:
+    """The row of a run refused before it started (another run holds the lock)."""
+    conn.execute(
+        """
+        insert into audit.crm_sync_runs (run_id, target, status, dry_run, forced, finished_at, detail)
+        values (%s, %s, 'refused', %s, %s, clock_timestamp(), %s)
+        """,
+        (run_id, target, dry_run, forced, Jsonb({"run_id": run_id, "error": error})),
+    )
+    conn.commit()
+
+
 def load_state(conn: psycopg.Connection, object_type: str) -> dict[str, tuple[str, dict]]:
     """object id -> (fingerprint, properties) of the last accepted values."""
     rows = conn.execute(
@@ -123,6 +158,38 @@ def finish_run(conn: psycopg.Connection, run_id: str, status: str, counts: dict,
     conn.commit()
 
 
+def outcome_counts(conn: psycopg.Connection, run_id: str) -> tuple[int, int, int]:
+    """(sent, failed, failed again): records of the run HubSpot answered for, those that failed, and
+    those among them whose previous answer was a failure in a run that ended ``partial`` (a known
+    bad record; a failure in a ``failed`` run, an outage, does not make a record known bad)."""
+    return conn.execute(
+        """
+        select count(*), count(*) filter (where m.status = 'failed'),
+               count(*) filter (where m.status = 'failed' and p.status = 'failed' and p.run_status = 'partial')
+        from audit.crm_sync_log m
+        left join lateral (
+            select l.status, r.status as run_status
+            from audit.crm_sync_log l join audit.crm_sync_runs r on r.run_id = l.run_id
+            where l.object_type = m.object_type and l.object_id = m.object_id and l.run_id <> m.run_id
+              and l.status in ('succeeded', 'failed')
+            order by l.logged_at desc limit 1
+        ) p on true
+        where m.run_id = %s and m.status in ('succeeded', 'failed')
+        """,
+        (run_id,),
+    ).fetchone()
+
+
+def log_sent(conn: psycopg.Connection, run_id: str, object_type: str, batch: int, sent: list[tuple[str, dict]]) -> None:
+    """Log a batch as ``sent`` (id, properties) before its request goes out; committed at once."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            "insert into audit.crm_sync_log (run_id, object_type, object_id, batch, status, properties) "
+            "values (%s, %s, %s, %s, 'sent', %s)",
+            [(run_id, object_type, oid, batch, Jsonb(props)) for oid, props in sent],
+        )
+
+
 def record_outcomes(
     conn: psycopg.Connection,
     run_id: str,
@@ -133,9 +200,16 @@ def record_outcomes(
     """Log every outcome and advance the state of the accepted ones, in one transaction.
 
     An outcome is ``{"id", "status", "properties", "fingerprint", "error"}``; status is
-    ``succeeded``, ``failed`` or ``rejected`` (refused locally, never sent).
+    ``succeeded``, ``failed`` or ``rejected`` (refused locally, never sent). They replace the
+    batch's ``sent`` rows.
     """
     with conn.transaction(), conn.cursor() as cur:
+        if batch is not None:
+            cur.execute(
+                "delete from audit.crm_sync_log where run_id = %s and object_type = %s and batch = %s "
+                "and status = 'sent'",
+                (run_id, object_type, batch),
+            )
         cur.executemany(
             """
             insert into audit.crm_sync_log (run_id, object_type, object_id, batch, status, properties, error)

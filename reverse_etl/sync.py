@@ -1,20 +1,24 @@
 """One reverse ETL run: gate → diff → guardrail → (dry run stops here) → properties → batches.
 
-Every run gets a row in ``audit.crm_sync_runs`` whatever happens to it; every record sent or
-rejected gets a row in ``audit.crm_sync_log``; only records HubSpot accepted advance
-``audit.crm_sync_state``. A dry run sends no HTTP request at all, not even reads.
+Every run gets a row in ``audit.crm_sync_runs`` whatever happens to it (refused by a run
+already holding the lock, crashed, killed: swept as ``abandoned`` by the next run); every record
+sent or rejected gets a row in ``audit.crm_sync_log``; only records HubSpot accepted advance
+``audit.crm_sync_state``. A run in which more than ``max_failure_share`` of the records sent
+failed is ``failed`` and raises ``TooManyFailures`` (the DAG task fails and alerts).
+A dry run sends no HTTP request at all, not even reads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
 
 import psycopg
 
-from connectors.http_client import HttpClient, SourceHttpError
-from reverse_etl import gate, properties, store
+from connectors.http_client import HttpClient, RequestCounters, SourceHttpError
+from reverse_etl import answers, gate, properties, store
 from reverse_etl.diff import MartContractError, Plan, plan, read_mart
 from reverse_etl.mapping import MART, OBJECT_TYPE, SENTINEL
 from reverse_etl.push import PushAborted, push
@@ -29,22 +33,33 @@ class GuardrailTripped(RuntimeError):
     """Too many companies would change (or a first sync would overwrite values): needs --force."""
 
 
-# Refusals: the run did not touch HubSpot's values. Failures: it stopped part-way.
+class TooManyFailures(RuntimeError):
+    """More of the sent records failed than ``max_failure_share`` allows: an outage, not bad records."""
+
+
+# Refusals: the run did not touch HubSpot's values. Failures: it stopped part-way, or mostly failed.
 REFUSALS = (gate.ValidationGateClosed, GuardrailTripped, MartContractError, properties.PropertyConflict)
+FAILURES = (PushAborted, SourceHttpError, TooManyFailures, store.SyncAlreadyRunning)
 
 
-def run(warehouse_url: str, client: HttpClient, settings: Settings) -> dict:
-    """Run one sync and return its JSON-able summary; raise when refused or aborted."""
+def run(warehouse_url: str, client: HttpClient | None, settings: Settings) -> dict:
+    """Run one sync and return its JSON-able summary; raise when refused, aborted or mostly failed.
+
+    ``client`` may be None for a dry run, which sends nothing (so needs no HubSpot credential).
+    """
+    if client is None and not settings.dry_run:
+        raise ValueError("a real reverse ETL run needs a HubSpot client")
     run_id = f"reverse-etl-{uuid.uuid4()}"
     started = time.monotonic()
-    requests_before, retries_before = client.counters.requests, client.counters.retries
+    counters = client.counters if client else RequestCounters()
+    requests_before, retries_before = counters.requests, counters.retries
     summary: dict = {"run_id": run_id, "target": TARGET, "dry_run": settings.dry_run, "forced": settings.force}
 
     def finish(conn: psycopg.Connection, status: str, **detail) -> dict:
         summary.update(
             status=status,
-            requests=client.counters.requests - requests_before,
-            retries=client.counters.retries - retries_before,
+            requests=counters.requests - requests_before,
+            retries=counters.retries - retries_before,
             seconds=round(time.monotonic() - started, 2),
             **detail,
         )
@@ -53,47 +68,111 @@ def run(warehouse_url: str, client: HttpClient, settings: Settings) -> dict:
         store.finish_run(conn, run_id, status, counts, summary)
         return summary
 
-    with store.run_lock(warehouse_url, TARGET), psycopg.connect(warehouse_url) as conn:
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(store.run_lock(warehouse_url, TARGET))
+        except store.SyncAlreadyRunning as exc:
+            with psycopg.connect(warehouse_url) as conn:
+                store.ensure_tables(conn)
+                store.record_refused(conn, run_id, TARGET, settings.dry_run, settings.force, str(exc))
+            raise
+        conn = stack.enter_context(psycopg.connect(warehouse_url))
         store.ensure_tables(conn)
+        store.sweep_abandoned(conn, TARGET)
         store.start_run(conn, run_id, TARGET, settings.dry_run, settings.force)
         try:
-            summary["validated_runs"] = gate.check(conn, MART, settings.required_layers, settings.fresh_layers)
-            diff = plan(read_mart(conn, MART), store.load_state(conn, OBJECT_TYPE))
-            conn.commit()  # end the read transaction: batches below commit one by one
-            summary |= {
-                "mart_rows": diff.mart_rows,
-                "changed": len(diff.changes),
-                "change_share": round(diff.change_share, 4),
-                "material_change_share": round(diff.material_share(settings.material_points), 4),
-                "rejected": len(diff.rejected),
-                "first_sync": diff.first_sync,
-            }
-            if settings.dry_run:
+            if _plan_and_send(conn, client, run_id, settings, summary):
                 return finish(
                     conn,
                     "dry_run",
-                    guardrail=_guardrail_preview(diff, settings),
-                    sample=diff.sample(settings.sample_size),
-                    rejected_sample=diff.rejected[: settings.sample_size],
+                    guardrail=summary.pop("_guardrail"),
+                    sample=summary.pop("_sample"),
+                    rejected_sample=summary.pop("_rejected_sample"),
                 )
-            summary.update(sent=0, succeeded=0, failed=0, batches=0)
-            if diff.changes:  # nothing changed: not a single request, not even the property check
-                existing = properties.existing_properties(client)
-                _guardrail(diff, settings, client, existing)
-                summary["properties"] = properties.ensure(client, existing).as_dict()
-            if diff.rejected:
-                store.record_outcomes(conn, run_id, OBJECT_TYPE, None, [_rejected(r) for r in diff.rejected])
-            _send(conn, client, run_id, diff, settings, summary)
+            failure = _too_many_failures(conn, summary, settings)
+            if failure:
+                raise TooManyFailures(failure)
         except REFUSALS as exc:
             conn.rollback()
             finish(conn, "refused", error=str(exc))
             raise
-        except (PushAborted, SourceHttpError) as exc:
+        except FAILURES as exc:
             conn.rollback()
             finish(conn, "failed", error=str(exc))
             raise
+        except BaseException as exc:  # a bug, a lost connection, Ctrl-C: the row still says how it ended
+            error = f"{type(exc).__name__}: {exc}"
+            _finish_anyway(warehouse_url, conn, lambda c: finish(c, "failed", error=error))
+            raise
         status = "succeeded" if not (summary["failed"] or summary["rejected"]) else "partial"
         return finish(conn, status)
+
+
+def _plan_and_send(
+    conn: psycopg.Connection, client: HttpClient, run_id: str, settings: Settings, summary: dict
+) -> bool:
+    """Gate, diff, guardrail, then send; fills ``summary``. True for a dry run (nothing sent)."""
+    summary["validated_runs"] = gate.check(conn, MART, settings.required_layers, settings.fresh_layers)
+    diff = plan(read_mart(conn, MART), store.load_state(conn, OBJECT_TYPE))
+    conn.commit()  # end the read transaction: batches below commit one by one
+    summary |= {
+        "mart_rows": diff.mart_rows,
+        "changed": len(diff.changes),
+        "change_share": round(diff.change_share, 4),
+        "material_change_share": round(diff.material_share(settings.material_points), 4),
+        "rejected": len(diff.rejected),
+        "first_sync": diff.first_sync,
+    }
+    if settings.dry_run:
+        summary["_guardrail"] = _guardrail_preview(diff, settings)
+        summary["_sample"] = diff.sample(settings.sample_size)
+        summary["_rejected_sample"] = diff.rejected[: settings.sample_size]
+        return True
+    summary.update(sent=0, succeeded=0, failed=0, batches=0)
+    if diff.changes:  # nothing changed: not a single request, not even the property check
+        existing = properties.existing_properties(client)
+        _guardrail(diff, settings, client, existing)
+        summary["properties"] = properties.ensure(client, existing).as_dict()
+    if diff.rejected:
+        store.record_outcomes(conn, run_id, OBJECT_TYPE, None, [_rejected(r) for r in diff.rejected])
+    _send(conn, client, run_id, diff, settings, summary)
+    return False
+
+
+def _too_many_failures(conn: psycopg.Connection, summary: dict, settings: Settings) -> str | None:
+    """The failure line (counts and share only, never a record), or None when within the limit.
+
+    A record that failed on its previous run too, when that run ended ``partial``, is a known bad
+    record being retried, not a sign of an outage: it is left out of the share, so one bad record
+    retried alone does not fail every run. Records of a failed run count again: a retry of an
+    outage (Airflow's task retry) fails again rather than turning green.
+    """
+    sent, failed, again = store.outcome_counts(conn, summary["run_id"])
+    fresh, fresh_failed = sent - again, failed - again
+    share = fresh_failed / fresh if fresh else 0.0
+    if share <= settings.max_failure_share:
+        return None
+    retried = f", not counting {again} known bad ones that failed on their previous run too" if again else ""
+    return (
+        f"{TARGET}: {fresh_failed} of {fresh} records sent failed ({share:.0%}{retried}), above the "
+        f"{settings.max_failure_share:.0%} limit (REVERSE_ETL_MAX_FAILURE_SHARE); they are retried on the next run "
+        f"(audit.crm_sync_log, run {summary['run_id']})"
+    )
+
+
+def _finish_anyway(url: str, conn: psycopg.Connection, finish) -> None:
+    """Record the run's end on its connection, or on a new one when that connection is broken."""
+    try:
+        conn.rollback()
+        finish(conn)
+        return
+    except psycopg.Error:
+        pass
+    try:
+        with psycopg.connect(url) as fresh:
+            finish(fresh)
+    except psycopg.Error as exc:  # the next run's sweep marks it abandoned
+        log.warning("reverse ETL: could not record the end of the run (%s)", type(exc).__name__)
 
 
 def _send(
@@ -103,6 +182,8 @@ def _send(
     size = settings.batch_size
     for number, start in enumerate(range(0, len(diff.changes), size), start=1):
         batch = diff.changes[start : start + size]
+        # Logged before the request: if the answer is lost (a crash, a kill), the log still says what went.
+        store.log_sent(conn, run_id, OBJECT_TYPE, number, [(c.id, c.properties) for c in batch])
         try:
             outcomes = push(client, batch)
         except PushAborted as exc:
@@ -180,4 +261,8 @@ def _companies_with(client: HttpClient, prop: str) -> int:
         "properties": [prop],
         "limit": 1,
     }
-    return int(client.request("POST", f"/crm/v3/objects/{OBJECT_TYPE}/search", json=body).json().get("total", 0))
+    path = f"/crm/v3/objects/{OBJECT_TYPE}/search"
+    total = answers.json_object(client.request("POST", path, json=body), "POST", path).get("total", 0)
+    if not isinstance(total, int):
+        raise SourceHttpError("hubspot", "POST", path, None, "malformed answer ('total' is not a number)")
+    return total

@@ -5,7 +5,9 @@ Every threshold comes from the dbt project the marts are built with (``settings.
 scorecard statuses from ``scorecard_ready_min``/``scorecard_close_min``, forecast rules from
 ``forecast_at_risk_risk_min``, the GRR cap from ``grr_cap``, stages and their precedence from
 seed ``journey_stages``, scorecard dimensions from seed ``onboarding_scorecard_dimensions``,
-health components from seed ``health_score_components``.
+health components from seed ``health_score_components``, and the limits of the distribution
+check of ``mart_crm_sync`` against the last accepted run from ``mart_profile_max_*``
+(``expectations/profiles.py``).
 
 So do the marts' columns: each mart's model yml (an enforced contract) gives the columns that
 must exist and their types (``columns:`` / ``data_type``), and the value sets come from its
@@ -16,7 +18,7 @@ declare fails when the suites are built.
 
 from __future__ import annotations
 
-from expectations import dbt_project
+from expectations import dbt_project, profiles
 from expectations.rules import BuildEnv, accepted_values, between, in_set, not_null, unique_key
 from expectations.settings import dbt_var, dbt_vars, seed_rows, seed_values
 from expectations.spec import Check, TableSuite, ident, offending_rows
@@ -175,6 +177,9 @@ def crm_sync(env: BuildEnv) -> TableSuite:
         between(["health_score"], 0, 100, key=key, name="expect_scores_0_100"),
         _health_band_consistent("health_score", "health_band", key),
         accepted_values(table, "forecast_category"),
+        # A collapsed mart (every score 0) breaks no row rule: its distribution is compared with the
+        # last accepted run's (expectations/profiles.py).
+        *(profiles.check(t) for t in profiles.PROFILED[M] if t.table == table),
     ]
     return _suite(env, table, key, checks)
 
