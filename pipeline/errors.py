@@ -13,11 +13,11 @@ import os
 import re
 from urllib.parse import unquote, urlsplit
 
+from warehouse.redact import redact_text
+
 MAX_CHARS = 600
 # Environment variables whose values are (or hold) credentials.
 _SECRET_NAMES = re.compile(r"TOKEN|KEY|SECRET|PASSWORD|SERVICE_ACCOUNT|WEBHOOK|_URL$|^AIRFLOW_CONN_", re.IGNORECASE)
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.IGNORECASE)
-_CONNINFO_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
 
 
 def one_line(exc: BaseException, limit: int = MAX_CHARS) -> str:
@@ -29,11 +29,8 @@ def one_line(exc: BaseException, limit: int = MAX_CHARS) -> str:
 
 
 def mask(text: str) -> str:
-    text = _URL_PASSWORD.sub(r"\1***@", text)
-    text = _CONNINFO_PASSWORD.sub(r"\1***", text)
-    for secret in sorted(_secrets(), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+    """``text`` without URL passwords and without any credential the environment holds."""
+    return redact_text(text, *_secrets())
 
 
 def _plain(exc: BaseException) -> str:

@@ -24,7 +24,7 @@ def render_report(warehouse_url: str) -> str:
     except psycopg.Error as exc:
         # libpq quotes the conninfo it could not use; the message must not carry the password.
         raise RuntimeError(
-            f"cannot connect to {p.redacted_url()}: {redact_with_url(str(exc), warehouse_url)}"
+            f"cannot connect to the warehouse at {p.redacted_url()}: {redact_with_url(str(exc), warehouse_url)}"
         ) from None
     with conn:
         rels = conn.execute(

@@ -8,10 +8,14 @@ space), because those are exactly the ones that end up quoted in error messages.
 
 from __future__ import annotations
 
+import re
 import sys
 from urllib.parse import quote, unquote
 
 MASK = "***"
+# A password inside any URL or libpq conninfo quoted in free text (an error message).
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.IGNORECASE)
+_CONNINFO_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.IGNORECASE)
 
 
 def _userinfo(url: str) -> tuple[int, int] | None:
@@ -53,6 +57,14 @@ def redact(text: str, *secrets: str) -> str:
             if form:
                 text = text.replace(form, MASK)
     return text
+
+
+def redact_text(text: str, *secrets: str) -> str:
+    """Free text (an error, a log line) without the passwords of the URLs and conninfo strings it
+    quotes, nor any of ``secrets``."""
+    text = _URL_PASSWORD.sub(rf"\1{MASK}@", text)
+    text = _CONNINFO_PASSWORD.sub(rf"\1{MASK}", text)
+    return redact(text, *sorted(secrets, key=len, reverse=True))
 
 
 def redact_with_url(text: str, url: str) -> str:
