@@ -28,6 +28,17 @@ def _configs(srv) -> dict[str, SourceConfig]:
     }
 
 
+# The marts the marts suites check (expectations/suites/marts.py).
+MARTS_WITH_SUITES = (
+    "fct_journey_stage_daily",
+    "fct_account_health_daily",
+    "fct_onboarding_scorecard",
+    "fct_renewals",
+    "fct_revenue_retention",
+    "mart_crm_sync",
+)
+
+
 @pytest.fixture(scope="session")
 def gx_local_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("gx_local")

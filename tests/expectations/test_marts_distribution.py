@@ -9,16 +9,9 @@ from expectations import dbt_project
 from expectations.profiles import ACCEPT_ENV, CHECK
 from expectations.runner import ValidationFailed, raise_on_failure, validate_layer
 from expectations.spec import ident
-from tests.expectations.conftest import execute
+from tests.expectations.conftest import MARTS_WITH_SUITES, execute
 
-MARTS = (
-    "fct_journey_stage_daily",
-    "fct_account_health_daily",
-    "fct_onboarding_scorecard",
-    "fct_renewals",
-    "fct_revenue_retention",
-    "mart_crm_sync",
-)
+MARTS = MARTS_WITH_SUITES
 COMPANIES = 60
 
 

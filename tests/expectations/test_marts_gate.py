@@ -13,16 +13,9 @@ from expectations.rules import BuildEnv
 from expectations.runner import ValidationFailed, raise_on_failure, validate_layer
 from expectations.settings import Settings
 from expectations.spec import ident
-from tests.expectations.conftest import execute
+from tests.expectations.conftest import MARTS_WITH_SUITES, execute
 
-MARTS = {
-    "fct_journey_stage_daily",
-    "fct_account_health_daily",
-    "fct_onboarding_scorecard",
-    "fct_renewals",
-    "fct_revenue_retention",
-    "mart_crm_sync",
-}
+MARTS = set(MARTS_WITH_SUITES)
 CATALOG = "information_schema.columns"
 
 HEALTH_ROWS = """
