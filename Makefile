@@ -49,8 +49,11 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 
 manifest: $(MANIFEST)  ## parse the dbt project (the DAGs render their dbt tasks from the manifest)
 
+# The demo's day is read once: both DAGs run for it and the accuracy check compares it, even
+# when the demo crosses midnight UTC.
 demo: $(MANIFEST)  ## run the whole pipeline once: simulated APIs, embedded PostgreSQL, `airflow dags test`
 	@set -euo pipefail; \
+	as_of=$$(date -u +%F); \
 	export WAREHOUSE_URL="$$($(POSTSALE) warehouse-url --create)"; \
 	[ -f "$(WORLD)/world.db" ] || $(PY) -m simulator generate --accounts $(DEMO_ACCOUNTS) --seed $(DEMO_SEED) --out "$(WORLD)"; \
 	port=$$($(POSTSALE) free-port); \
@@ -63,13 +66,13 @@ demo: $(MANIFEST)  ## run the whole pipeline once: simulated APIs, embedded Post
 	$(VENV)/bin/airflow db migrate > .local/airflow-migrate.log 2>&1 || { cat .local/airflow-migrate.log; exit 1; }; \
 	for dag in postsale_ingest postsale_transform; do \
 	  start=$$(date +%s); \
-	  $(VENV)/bin/airflow dags test $$dag > .local/demo-$$dag.log 2>&1 \
+	  $(VENV)/bin/airflow dags test $$dag $$as_of > .local/demo-$$dag.log 2>&1 \
 	    || { tail -60 .local/demo-$$dag.log; echo "DAG $$dag failed: full log in .local/demo-$$dag.log"; exit 1; }; \
 	  echo "== DAG $$dag succeeded in $$(( $$(date +%s) - start ))s (log: .local/demo-$$dag.log)"; \
 	done; \
 	$(POSTSALE) report; \
 	echo "accuracy against the simulated ground truth"; \
-	$(PY) -m simulator accuracy --world "$(WORLD)" --warehouse "$$WAREHOUSE_URL" --as-of "$$(date -u +%F)"
+	$(PY) -m simulator accuracy --world "$(WORLD)" --warehouse "$$WAREHOUSE_URL" --as-of "$$as_of"
 
 lint: $(STAMP)  ## ruff (with Airflow's AIR rules), the import contracts (pyproject.toml), sqlfluff on the dbt models
 	$(VENV)/bin/ruff check .
