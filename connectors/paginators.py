@@ -29,6 +29,15 @@ def _show(cursor: Any) -> str:
     return s if len(s) <= 60 else s[:57] + "..."
 
 
+def _check_page_cap(n: int, max_pages: int, where: str) -> None:
+    """Stop a read at its ``max_pages``-th page plus one: a server paging without end."""
+    if n > max_pages:
+        raise PagingError(
+            f"{where}: more than max_pages={max_pages} pages in one read; "
+            "raise the max_pages setting if the source really has more"
+        )
+
+
 class _PageGuard:
     """Counts the pages of one read and refuses a repeated cursor or a page past ``max_pages``."""
 
@@ -50,11 +59,7 @@ class _PageGuard:
                     "of an earlier page; stopped instead of paging in a loop"
                 )
             self.seen.add(str(cursor))
-        if self.n > self.max_pages:
-            raise PagingError(
-                f"{self.path} page {self.n} ({self.cursor_name}={_show(cursor)}): more than max_pages="
-                f"{self.max_pages} pages in one read; raise the max_pages setting if the source really has more"
-            )
+        _check_page_cap(self.n, self.max_pages, f"{self.path} page {self.n} ({self.cursor_name}={_show(cursor)})")
         return self.where(cursor)
 
 
@@ -168,11 +173,7 @@ class HubSpotSearchKeyset:
         """One first page of a query: ``(results, more, total, where)``."""
         self.n += 1
         where = f"{self.path} page {self.n} ({cursor})"
-        if self.n > self.max_pages:
-            raise PagingError(
-                f"{where}: more than max_pages={self.max_pages} pages in one read; "
-                "raise the max_pages setting if the source really has more"
-            )
+        _check_page_cap(self.n, self.max_pages, where)
         body = {
             "filterGroups": [{"filters": filters} for filters in groups],
             "sorts": [{"propertyName": sort_prop, "direction": "ASCENDING"}],

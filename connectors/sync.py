@@ -229,7 +229,7 @@ def _finish(conn: Connection, run: _Run, status: str, error: str | None) -> None
             "bytes": c.bytes,
             "seconds": time.monotonic() - run.started,
             "error": error,
-            "source_total": getattr(run.stream, "source_total", None),
+            "source_total": run.stream.source_total,
             "sync_id": run.sync_id,
         },
     )

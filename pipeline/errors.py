@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
-from warehouse.redact import redact_text
+from warehouse.redact import redact_text, url_password
 
 MAX_CHARS = 600
 # Environment variables whose values are (or hold) credentials.
@@ -94,10 +94,7 @@ def _from_value(value: str) -> set[str]:
             return set()
         return {str(data["password"])} if isinstance(data, dict) and data.get("password") else set()
     if "://" in value:
-        try:
-            password = urlsplit(value).password
-        except ValueError:
-            return set()
+        password = url_password(value)  # also found in a malformed URL
         return {password, unquote(password)} if password else set()
     if ":" in value:  # a Mixpanel service account, username:secret
         return {value.partition(":")[2]}

@@ -81,14 +81,9 @@ def run(warehouse_url: str, client: HttpClient | None, settings: Settings) -> di
         store.sweep_abandoned(conn, TARGET)
         store.start_run(conn, run_id, TARGET, settings.dry_run, settings.force)
         try:
-            if _plan_and_send(conn, client, run_id, settings, summary):
-                return finish(
-                    conn,
-                    "dry_run",
-                    guardrail=summary.pop("_guardrail"),
-                    sample=summary.pop("_sample"),
-                    rejected_sample=summary.pop("_rejected_sample"),
-                )
+            dry_run = _plan_and_send(conn, client, run_id, settings, summary)
+            if dry_run is not None:
+                return finish(conn, "dry_run", **dry_run)
             failure = _too_many_failures(conn, summary, settings)
             if failure:
                 raise TooManyFailures(failure)
@@ -110,8 +105,9 @@ def run(warehouse_url: str, client: HttpClient | None, settings: Settings) -> di
 
 def _plan_and_send(
     conn: psycopg.Connection, client: HttpClient, run_id: str, settings: Settings, summary: dict
-) -> bool:
-    """Gate, diff, guardrail, then send; fills ``summary``. True for a dry run (nothing sent)."""
+) -> dict | None:
+    """Gate, diff, guardrail, then send; fills ``summary``. A dry run sends nothing and returns
+    what it reports besides the counts (guardrail verdict, samples); a real run returns None."""
     summary["validated_runs"] = gate.check(conn, MART, settings.required_layers, settings.fresh_layers)
     diff = plan(read_mart(conn, MART), store.load_state(conn, OBJECT_TYPE))
     conn.commit()  # end the read transaction: batches below commit one by one
@@ -124,10 +120,11 @@ def _plan_and_send(
         "first_sync": diff.first_sync,
     }
     if settings.dry_run:
-        summary["_guardrail"] = _guardrail_preview(diff, settings)
-        summary["_sample"] = diff.sample(settings.sample_size)
-        summary["_rejected_sample"] = diff.rejected[: settings.sample_size]
-        return True
+        return {
+            "guardrail": _guardrail_preview(diff, settings),
+            "sample": diff.sample(settings.sample_size),
+            "rejected_sample": diff.rejected[: settings.sample_size],
+        }
     summary.update(sent=0, succeeded=0, failed=0, batches=0)
     if diff.changes:  # nothing changed: not a single request, not even the property check
         existing = properties.existing_properties(client)
@@ -136,7 +133,7 @@ def _plan_and_send(
     if diff.rejected:
         store.record_outcomes(conn, run_id, OBJECT_TYPE, None, [_rejected(r) for r in diff.rejected])
     _send(conn, client, run_id, diff, settings, summary)
-    return False
+    return None
 
 
 def _too_many_failures(conn: psycopg.Connection, summary: dict, settings: Settings) -> str | None:
