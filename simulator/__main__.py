@@ -16,7 +16,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from simulator.world import generate_world
 
     t0 = time.perf_counter()
-    out = generate_world(args.out, accounts=args.accounts, seed=args.seed, as_of=args.as_of)
+    out = generate_world(
+        args.out, accounts=args.accounts, seed=args.seed, as_of=args.as_of, horizon_days=args.horizon_days
+    )
     print(f"generated {args.accounts} accounts (seed {args.seed}) in {out} in {time.perf_counter() - t0:.1f}s")
     return 0
 
@@ -94,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=42)
     g.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today UTC)")
     g.add_argument("--out", type=Path, default=DEFAULT_WORLD)
+    g.add_argument("--horizon-days", type=int, default=180, help="days planned past as-of for time travel")
     g.set_defaults(func=_cmd_generate)
 
     s = sub.add_parser("serve", help="serve the mock HubSpot, Stripe and Mixpanel APIs")

@@ -19,13 +19,22 @@ from simulator.world.truth import TruthWriter
 FORMAT_VERSION = 1
 
 
-def generate_world(out_dir: Path | str, accounts: int = 200, seed: int = 42, as_of: date | None = None) -> Path:
-    """Generate a world of `accounts` accounts ending at `as_of` (default: today UTC).
+def generate_world(
+    out_dir: Path | str,
+    accounts: int = 200,
+    seed: int = 42,
+    as_of: date | None = None,
+    horizon_days: int = HORIZON_DAYS,
+) -> Path:
+    """Generate a world of `accounts` accounts at `as_of` (default: today UTC), planned
+    `horizon_days` past it for time travel.
 
     Deterministic: the same arguments give byte-identical files. Returns the world dir.
     """
     if accounts < 1:
         raise ValueError("accounts must be >= 1")
+    if horizon_days < 1:
+        raise ValueError("horizon_days must be >= 1")
     as_of = as_of or datetime.now(UTC).date()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -34,11 +43,11 @@ def generate_world(out_dir: Path | str, accounts: int = 200, seed: int = 42, as_
     truth = TruthWriter(out)
     history_start = add_days(as_of, -HISTORY_DAYS)
     catalog_day = add_days(history_start, -30)
-    horizon_end = add_days(as_of, HORIZON_DAYS)
+    horizon_end = add_days(as_of, horizon_days)
     billing.write_catalog(w, seed, catalog_day)
     crm.write_static(w, seed, catalog_day)
     for i in range(accounts):
-        story = plan_account(seed, i, as_of)
+        story = plan_account(seed, i, as_of, horizon_days)
         people = build_people(seed, story)
         billing.write_account(w, seed, story, horizon_end)
         crm.write_account(w, seed, story, people, horizon_end)

@@ -147,8 +147,8 @@ def _pick(r: random.Random, weighted: dict[str, float] | tuple[tuple[object, flo
     return items[-1][0]
 
 
-def plan_account(seed: int, index: int, as_of: date) -> AccountStory:
-    """Plan the whole life of account `index` for a world ending at `as_of` (+ horizon)."""
+def plan_account(seed: int, index: int, as_of: date, horizon_days: int = HORIZON_DAYS) -> AccountStory:
+    """Plan the whole life of account `index` for a world ending at `as_of` (+ `horizon_days`)."""
     r = rng(seed, "account", index)
     segment = _pick(r, SEGMENT_MIX)
     prof = SEGMENT_PROFILES[segment]
@@ -157,7 +157,7 @@ def plan_account(seed: int, index: int, as_of: date) -> AccountStory:
     if r.random() < 0.88:
         start = add_days(as_of, -r.randint(1, HISTORY_DAYS))
     else:
-        start = add_days(as_of, r.randint(1, HORIZON_DAYS))
+        start = add_days(as_of, r.randint(1, horizon_days))
     self_serve = segment == "product_led"
     sales_cycle = (
         0 if self_serve else r.randint(*{"enterprise": (60, 150), "mid_market": (30, 75)}.get(segment, (7, 30)))
@@ -180,7 +180,7 @@ def plan_account(seed: int, index: int, as_of: date) -> AccountStory:
         stripe_has_company_link=r.random() >= 0.04,
         stripe_has_account_link=r.random() >= 0.03,
     )
-    horizon_end = add_days(as_of, HORIZON_DAYS)
+    horizon_end = add_days(as_of, horizon_days)
     _plan_onboarding(story, r, prof)
     _plan_life(story, r, prof, horizon_end)
     _plan_nps(story, r, horizon_end)
