@@ -30,6 +30,17 @@ def _customers_served(stripe_url: str) -> set[str]:
         params["starting_after"] = body["data"][-1]["id"]
 
 
+def _customer_events_replayed(stripe_url: str, lookback_seconds: int = 300) -> int:
+    """Customer events an incremental read replays: those within the lookback of the newest event."""
+    headers = {"Authorization": f"Bearer {STRIPE_KEY}"}
+    newest = requests.get(f"{stripe_url}/v1/events", params={"limit": 1}, headers=headers, timeout=30).json()
+    since = newest["data"][0]["created"] - lookback_seconds
+    params = {"limit": 100, "created[gte]": since, "type": "customer.*"}
+    body = requests.get(f"{stripe_url}/v1/events", params=params, headers=headers, timeout=30).json()
+    assert not body["has_more"]
+    return sum(e["type"] in ("customer.created", "customer.updated", "customer.deleted") for e in body["data"])
+
+
 def _run_dag(
     env: dict, warehouse_url: str, mock_apis, key: str, tmp_path, dag_ids=("postsale_ingest", "postsale_transform")
 ) -> subprocess.CompletedProcess:
@@ -139,7 +150,10 @@ def test_pipeline_runs_every_layer_reruns_idempotently_and_stops_on_corrupted_da
         assert _count(conn, "raw.stripe__customers") == len(expected)
         assert _count(conn, "raw._sync_runs where status = 'success'") == 2 * len(raw_tables())
         # The second run is incremental: Stripe objects come from events, not a second full read.
-        assert _count(conn, "raw.stripe__customers__loads") == len(expected)
+        # Only the customer events inside the stream's lookback before the watermark are replayed.
+        assert _count(conn, "raw.stripe__customers__loads") == len(expected) + _customer_events_replayed(
+            mock_apis.url("stripe")
+        )
 
         # Corrupt one company's scorecard input past its 0-10 range, as a bad CRM edit would.
         bad_pk = conn.execute("select min(_pk) from raw.hubspot__companies").fetchone()[0]
