@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from expectations import dbt_project, profiles
 from expectations.rules import BuildEnv, accepted_values, between, in_set, not_null, unique_key
-from expectations.settings import dbt_var, dbt_vars, seed_rows, seed_values
+from expectations.settings import dbt_var, seed_rows, seed_values
 from expectations.spec import Check, TableSuite, ident, offending_rows
 
 M = "marts"
@@ -130,22 +130,20 @@ def onboarding_scorecard(env: BuildEnv) -> TableSuite:
 def renewals(env: BuildEnv) -> TableSuite:
     table, key = "fct_renewals", ("contract_term_id", "as_of_date")
     at_risk = dbt_var("forecast_at_risk_risk_min")
-    # DOMAIN.md's precedence: a renewal deal in a committed stage is commit whatever the risk.
-    committed = [str(v) for v in dbt_vars().get("forecast_commit_deal_stages", [])]
-    unless_committed = ""
-    if committed:
-        listed = ", ".join("'" + v.replace("'", "''") + "'" for v in committed)
-        unless_committed = f" and coalesce(renewal_deal_stage, '') not in ({listed})"
+    # DOMAIN.md's precedence: a scheduled cancellation, high risk or red health is at_risk
+    # whatever the renewal deal's stage (a committed stage no longer wins over them).
     checks: list[Check] = [
         not_null(["company_id"], show=key),
         between(["risk_score"], 0, 100, key=key, name="expect_scores_0_100"),
         accepted_values(table, "forecast_category", allow_null=False),
         offending_rows(
             "expect_forecast_matches_risk",
-            "select contract_term_id, as_of_date, risk_score, forecast_category from {batch} as b "
-            f"where risk_score >= {at_risk} and forecast_category <> 'at_risk'{unless_committed}",
-            f"Risk >= {at_risk:g} is forecast at_risk unless the renewal deal is in a committed stage "
-            "(dbt vars forecast_at_risk_risk_min, forecast_commit_deal_stages).",
+            "select contract_term_id, as_of_date, risk_score, health_band, is_cancellation_scheduled, "
+            "forecast_category from {batch} as b "
+            f"where (risk_score >= {at_risk} or health_band = 'red' or is_cancellation_scheduled) "
+            "and forecast_category <> 'at_risk'",
+            f"Risk >= {at_risk:g}, red health or a scheduled cancellation is forecast at_risk, whatever the "
+            "renewal deal's stage (dbt var forecast_at_risk_risk_min).",
         ),
     ]
     return _suite(env, table, key, checks)

@@ -50,7 +50,10 @@ components as (
         signals.date_day,
         signal_weights.component,
         sum(signal_weights.weight * signals.signal_score)
-        / nullif(sum(signal_weights.weight) filter (where signals.signal_score is not null), 0) as component_score
+        / nullif(sum(signal_weights.weight) filter (where signals.signal_score is not null), 0) as component_score,
+        -- Share of the component's signal weight that had data.
+        coalesce(sum(signal_weights.weight) filter (where signals.signal_score is not null), 0)
+        / nullif(sum(signal_weights.weight), 0) as component_coverage
     from signals
     inner join signal_weights on signals.signal = signal_weights.signal
     group by signals.company_id, signals.date_day, signal_weights.component
@@ -66,6 +69,8 @@ scored as (
         / nullif(sum(component_weights.weight) filter (where components.component_score is not null), 0)
         as health_score,
         count(components.component_score) as components_used,
+        sum(component_weights.weight * components.component_coverage) / nullif(sum(component_weights.weight), 0)
+        as signal_coverage,
         max(components.component_score) filter (where components.component = 'usage') as usage_score,
         max(components.component_score) filter (where components.component = 'relationship') as relationship_score,
         max(components.component_score) filter (where components.component = 'business_context')
@@ -149,6 +154,7 @@ final as (
             else 'red'
         end as health_band,
         scored.components_used::integer as components_used,
+        round(coalesce(scored.signal_coverage, 0), 3) as signal_coverage,
         round(scored.usage_score, 1) as usage_score,
         round(scored.relationship_score, 1) as relationship_score,
         round(scored.business_context_score, 1) as business_context_score,

@@ -55,10 +55,13 @@ signal_flags as (
     -- at 10,000 accounts).
     select
         company_id,
-        coalesce(bool_or(signal_score < 100) filter (where signal = 'ticket_escalation'), false)
+        coalesce(bool_or(signal_value > 0) filter (where signal = 'ticket_escalation'), false)
         as has_ticket_escalation,
-        coalesce(bool_or(signal_score < 100) filter (where signal = 'payment_health'), false)
-        as has_payment_issue
+        coalesce(bool_or(signal_value < 1) filter (where signal = 'payment_health'), false)
+        as has_payment_issue,
+        coalesce(
+            bool_or(signal_value <= -{{ var('risk_nps_drop_points') }}) filter (where signal = 'nps_drop'), false
+        ) as has_nps_drop
     from signals
     group by company_id
 
@@ -70,11 +73,15 @@ current_terms as (
         terms.*,
         accounts.segment,
         accounts.arr_usd,
+        accounts.csm_risk_flag,
+        accounts.has_open_competitor_evaluation,
         segment_targets.renewal_runway_days,
         segment_targets.renewal_runway_days_max,
         terms.contract_end_date - {{ as_of_date() }} as days_to_renewal,
-        -- The enterprise timeline (180 days) scaled to the segment's longest runway.
-        segment_targets.renewal_runway_days_max::numeric / (select max(m.days_before_end) from milestones as m)
+        -- The milestone timeline (its first milestone at the seed's longest days_before_end)
+        -- scaled to the segment's runway: the first milestone is due the day the runway starts,
+        -- so the runway and milestone clocks agree.
+        segment_targets.renewal_runway_days::numeric / (select max(m.days_before_end) from milestones as m)
         as timeline_scale,
         case
             when terms.renewal_deal_created_on <= {{ as_of_date() }} then terms.renewal_deal_stage
@@ -165,7 +172,13 @@ drivers as (
         coalesce(signal_flags.has_ticket_escalation, false) as driver_high_severity_tickets,
         coalesce(signal_flags.has_payment_issue, false) as driver_payment_failures,
         current_terms.days_to_renewal <= {{ var('renewal_late_start_days') }}
-        and current_terms.deal_stage_as_of is null as driver_late_start
+        and current_terms.deal_stage_as_of is null as driver_late_start,
+        coalesce(current_terms.csm_risk_flag is not null or current_terms.has_open_competitor_evaluation, false)
+        as driver_csm_risk_flag,
+        coalesce(
+            current_terms.deal_stage_as_of in ('{{ var("forecast_lost_deal_stages") | join("', '") }}'), false
+        ) as driver_renewal_deal_lost,
+        coalesce(signal_flags.has_nps_drop, false) as driver_nps_drop
     from current_terms
     left join milestones_compared on current_terms.contract_term_id = milestones_compared.contract_term_id
     left join health on current_terms.company_id = health.company_id
@@ -192,6 +205,10 @@ scored as (
             end
             + case when drivers.driver_payment_failures then {{ var('risk_weight_payment_failures') }} else 0 end
             + case when drivers.driver_late_start then {{ var('risk_weight_late_start') }} else 0 end
+            + case when drivers.is_milestone_behind then {{ var('risk_weight_milestone_behind') }} else 0 end
+            + case when drivers.driver_csm_risk_flag then {{ var('risk_weight_csm_risk_flag') }} else 0 end
+            + case when drivers.driver_renewal_deal_lost then {{ var('risk_weight_renewal_deal_lost') }} else 0 end
+            + case when drivers.driver_nps_drop then {{ var('risk_weight_nps_drop') }} else 0 end
             + case
                 when drivers.is_cancellation_scheduled then {{ var('risk_weight_cancellation_scheduled') }}
                 else 0
@@ -229,6 +246,10 @@ final as (
         scored.driver_high_severity_tickets as has_high_severity_tickets,
         scored.driver_payment_failures as has_payment_failures,
         scored.driver_late_start as is_late_start,
+        scored.csm_risk_flag,
+        scored.driver_csm_risk_flag as has_crm_risk_flag,
+        scored.driver_renewal_deal_lost as is_renewal_deal_lost,
+        scored.driver_nps_drop as has_nps_drop,
         scored.risk_score::integer as risk_score,
         concat_ws(
             ', ',
@@ -240,12 +261,21 @@ final as (
             case when scored.driver_champion_change then 'champion_change' end,
             case when scored.driver_high_severity_tickets then 'high_severity_tickets' end,
             case when scored.driver_payment_failures then 'payment_failures' end,
-            case when scored.driver_late_start then 'late_start' end
+            case when scored.driver_late_start then 'late_start' end,
+            case when scored.is_milestone_behind then 'milestone_behind' end,
+            case when scored.driver_csm_risk_flag then 'crm_risk_flag' end,
+            case when scored.driver_renewal_deal_lost then 'renewal_deal_lost' end,
+            case when scored.driver_nps_drop then 'nps_drop' end
         ) as risk_drivers,
+        -- A scheduled cancellation, high risk or red health is at_risk whatever the deal stage;
+        -- only then does a committed deal stage (or low risk) make it commit.
         case
-            when scored.deal_stage_as_of in ('{{ var("forecast_commit_deal_stages") | join("', '") }}') then 'commit'
-            when scored.risk_score >= {{ var('forecast_at_risk_risk_min') }} or scored.health_band = 'red'
+            when
+                scored.is_cancellation_scheduled
+                or scored.risk_score >= {{ var('forecast_at_risk_risk_min') }}
+                or scored.health_band = 'red'
                 then 'at_risk'
+            when scored.deal_stage_as_of in ('{{ var("forecast_commit_deal_stages") | join("', '") }}') then 'commit'
             when scored.risk_score < {{ var('forecast_commit_risk_max') }} then 'commit'
             else 'likely'
         end as forecast_category
