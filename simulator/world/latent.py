@@ -36,9 +36,9 @@ from simulator.world.ids import add_days
 
 WEEK = 7
 # Segment intercepts of the churn logit: base churn per renewal for an average account.
-CHURN_INTERCEPT = {"enterprise": -2.6, "mid_market": -2.3, "smb": -1.9, "product_led": -1.6}
+CHURN_INTERCEPT = {"enterprise": -2.7, "mid_market": -2.4, "smb": -2.0, "product_led": -1.7}
 # Weight of each dimension in the churn logit (value dominates; see module docstring).
-CHURN_WEIGHTS = {"value": 7.0, "engagement": 1.6, "sponsor": 1.8, "budget": 2.4, "competition": 2.2}
+CHURN_WEIGHTS = {"value": 8.5, "engagement": 1.6, "sponsor": 1.8, "budget": 2.4, "competition": 2.2}
 CHURN_CENTRE = {"value": 0.55, "engagement": 0.55, "sponsor": 0.6, "budget": 0.25, "competition": 0.1}
 DECISION_LEAD_DAYS = 30  # the customer decides to renew or leave this many days before the end
 
