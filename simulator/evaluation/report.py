@@ -153,9 +153,8 @@ def markdown(result: dict, doc: Path) -> str:
         v = m[key]
         target, check = TARGETS.get(key, ("", None))
         met = status(check(means)) if check else ""
-        lines.append(
-            f"| {label} (`{key}`) | {fmt(v['mean'])} | {fmt(v['ci95'])} | {_per_seed(v['per_seed'])} | {target} | {met} |"
-        )
+        cells = [f"{label} (`{key}`)", fmt(v["mean"]), fmt(v["ci95"]), _per_seed(v["per_seed"]), target, met]
+        lines.append("| " + " | ".join(cells) + " |")
     bands = m["health.band_shares"]
     lines += ["", "Health bands over the account-days of the as-of dates (share):", "", "| band | mean | 95% CI |",
               "|---|---|---|"]  # fmt: skip
@@ -186,8 +185,13 @@ def markdown(result: dict, doc: Path) -> str:
     for t in sorted(confusion):
         lines.append(f"| {t} | " + " | ".join(f"{confusion[t].get(w, 0):.1f}" for w in cols) + " |")
 
-    lines += ["", "## Timings", "", "| seed | generate (s) | sync (s, all as-ofs) | dbt (s, all as-ofs) | total (min) |",
-              "|---|---|---|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "## Timings",
+        "",
+        "| seed | generate (s) | sync (s, all as-ofs) | dbt (s, all as-ofs) | total (min) |",
+        "|---|---|---|---|---|",
+    ]
     for seed, t in result["timings"].items():
         per = t.get("as_of", {}).values()
         lines.append(

@@ -78,5 +78,6 @@ def select(renewals: list[TruthRenewal], snapshots: dict[date, list[dict]], lead
     for rn in renewals:
         a = scoring_as_of(rn.contract_end, as_ofs, lead)
         if a is not None:
-            out.append(Scoring(rn, lead, a, match_row(by_company[a].get(rn.company_id, []), rn.company_id, rn.contract_end)))
+            row = match_row(by_company[a].get(rn.company_id, []), rn.company_id, rn.contract_end)
+            out.append(Scoring(rn, lead, a, row))
     return out
