@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -70,6 +71,8 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    # A stopped run (SIGTERM) unwinds like Ctrl-C, so each seed's database is dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         return _run(args, seeds)
     except Exception as exc:
