@@ -17,7 +17,12 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     out = generate_world(
-        args.out, accounts=args.accounts, seed=args.seed, as_of=args.as_of, horizon_days=args.horizon_days
+        args.out,
+        accounts=args.accounts,
+        seed=args.seed,
+        as_of=args.as_of,
+        horizon_days=args.horizon_days,
+        crm_noise=args.crm_noise,
     )
     print(f"generated {args.accounts} accounts (seed {args.seed}) in {out} in {time.perf_counter() - t0:.1f}s")
     return 0
@@ -97,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today UTC)")
     g.add_argument("--out", type=Path, default=DEFAULT_WORLD)
     g.add_argument("--horizon-days", type=int, default=180, help="days planned past as-of for time travel")
+    g.add_argument(
+        "--crm-noise", type=float, default=1.0, help="how late/incomplete/wrong CSMs keep the CRM (0 = perfect)"
+    )
     g.set_defaults(func=_cmd_generate)
 
     s = sub.add_parser("serve", help="serve the mock HubSpot, Stripe and Mixpanel APIs")

@@ -132,7 +132,8 @@ class BillingHistory:
         # Churn: cancellation is scheduled inside the renewal runway, effective at contract end.
         if s.churn_date:
             rn = s.renewals[-1]
-            notice = add_days(s.churn_date, -r.randint(7, max(8, (s.churn_date - rn.runway_start).days)))
+            # The customer gives notice within three weeks of deciding to leave.
+            notice = min(add_days(rn.decided, r.randint(0, 20)), add_days(s.churn_date, -7))
             end_s = epoch_s(s.churn_date, 0)
             self.sub.append(
                 (
@@ -182,11 +183,9 @@ class BillingHistory:
         s, r = self.s, self.r
         item = self._item(seats, plan, 0)
         amount = item["unit_amount"] * seats
-        risky = any(
-            p.kind in ("budget_cut", "disengagement") and epoch_s(p.on) <= ps < epoch_s(add_days(p.on, 180))
-            for p in s.planted
-        )
-        fails = r.random() < (0.18 if risky else 0.03)
+        # Payments fail more often under budget pressure (latent, at the period start).
+        pressure = s.latent.at(_day(ps))["budget"]
+        fails = r.random() < 0.015 + 0.25 * pressure
         created = ps * 1000 + 3_600_000
         facts = {
             "id": inv_id,
@@ -271,6 +270,11 @@ class BillingHistory:
             "previous_attributes": previous,
         }
         self.w.version("stripe", "event", eid, ets, ets, body)
+
+
+def _day(ts: int) -> date:
+    """The UTC day of epoch seconds `ts`."""
+    return date.fromordinal(date(1970, 1, 1).toordinal() + ts // 86_400)
 
 
 def _diff(before: dict, after: dict) -> dict | None:

@@ -18,6 +18,8 @@ from datetime import date
 
 from simulator.world.catalog import FIRST_NAMES, LAST_NAMES
 from simulator.world.crm_schema import write_property_definitions
+from simulator.world.csm import DEFAULT as DEFAULT_CSM
+from simulator.world.csm import CsmBehaviour
 from simulator.world.ids import add_days, add_months, epoch_s, rng
 from simulator.world.people import Person
 from simulator.world.store import WorldWriter
@@ -70,16 +72,25 @@ def write_static(w: WorldWriter, seed: int, created_on: date) -> None:
     write_property_definitions(w, ts)
 
 
-def write_account(w: WorldWriter, seed: int, s: AccountStory, people: list[Person], horizon_end: date) -> None:
-    _company(w, seed, s, people, horizon_end)
-    _contacts(w, seed, s, people, horizon_end)
+def write_account(
+    w: WorldWriter,
+    seed: int,
+    s: AccountStory,
+    people: list[Person],
+    horizon_end: date,
+    csm: CsmBehaviour = DEFAULT_CSM,
+) -> None:
+    _company(w, seed, s, people, horizon_end, csm)
+    _contacts(w, seed, s, people, horizon_end, csm)
     _deals(w, seed, s)
     _tickets(w, seed, s, horizon_end)
     _feedback(w, seed, s, people)
 
 
 # -- companies -------------------------------------------------------------------------
-def _company(w: WorldWriter, seed: int, s: AccountStory, people: list[Person], horizon_end: date) -> None:
+def _company(
+    w: WorldWriter, seed: int, s: AccountStory, people: list[Person], horizon_end: date, csm: CsmBehaviour
+) -> None:
     r = rng(seed, "company", s.index)
     created = _ms(s.crm_created, r)
     owner = owner_id(s.index % 8)
@@ -115,8 +126,20 @@ def _company(w: WorldWriter, seed: int, s: AccountStory, people: list[Person], h
         onboarding_status="in_progress",
     )
     ms = s.milestones
+    csm_r = rng(seed, "csm", s.index)
     scores = {"technical": 3, "knowledge": 2, "usage": 2, "value": 1, "stakeholder": 6}
-    change(ms["kickoff_date"], onboarding_kickoff_date=ms["kickoff_date"].isoformat(), **_score_props(scores))
+
+    def milestone(happened: date, prop: str, missing: float | None = None, **more: str) -> None:
+        # The CSM records a milestone late, sometimes never, sometimes with a wrong date; the
+        # scorecard is updated when they get to it either way.
+        entry = csm.milestone(csm_r, happened, missing)
+        if entry is None:
+            change(add_days(happened, csm.lag(csm_r)), **_score_props(scores))
+        else:
+            recorded, typed = entry
+            change(recorded, **{prop: typed.isoformat()}, **more, **_score_props(scores))
+
+    milestone(ms["kickoff_date"], "onboarding_kickoff_date")
     for key, dim in (
         ("technical_setup_date", "technical"),
         ("training_complete_date", "knowledge"),
@@ -124,7 +147,7 @@ def _company(w: WorldWriter, seed: int, s: AccountStory, people: list[Person], h
     ):
         scores[dim] = r.randint(8, 10)
         scores["usage"] = min(10, scores["usage"] + r.randint(1, 3))
-        change(ms[key], **{f"onboarding_{key}": ms[key].isoformat()}, **_score_props(scores))
+        milestone(ms[key], f"onboarding_{key}")
     if s.onboarding_delay_reason:
         # The review at the target date finds the blocking dimension red: onboarding is delayed.
         weak = {
@@ -142,24 +165,19 @@ def _company(w: WorldWriter, seed: int, s: AccountStory, people: list[Person], h
         )
     for dim in scores:
         scores[dim] = max(scores[dim], r.randint(8, 10))
-    change(
-        s.graduation,
-        onboarding_status="graduated",
-        onboarding_graduation_date=s.graduation.isoformat(),
-        **_score_props(scores),
-    )
+    milestone(s.graduation, "onboarding_graduation_date", csm.graduation_missing, onboarding_status="graduated")
     for p in s.planted:
         flag = {"champion_left": "champion_left", "budget_cut": "budget_cut", "competitor_demo": "competitor"}.get(
             p.kind
         )
-        if flag:
-            logged = add_days(p.on, r.randint(1, 14))
+        logged = csm.risk_flag_day(csm_r, p.on) if flag else None
+        if logged:
             change(logged, csm_risk_flag=flag, competitor_flag="true" if flag == "competitor" else None)
             change(add_days(logged, 120), csm_risk_flag=None, competitor_flag=None)
         if p.kind == "champion_left":
             nxt = [x for x in people if x.champion and x.champion_since and x.champion_since > p.on]
             if nxt:
-                change(nxt[0].champion_since, champion_contact_id=contact_id(s, nxt[0]))
+                change(add_days(nxt[0].champion_since, csm.lag(csm_r)), champion_contact_id=contact_id(s, nxt[0]))
         if p.kind == "merger" and s.merger_onboarding:
             a, b = s.merger_onboarding
             change(
@@ -171,6 +189,7 @@ def _company(w: WorldWriter, seed: int, s: AccountStory, people: list[Person], h
                 numberofemployees=str(int(int(props["numberofemployees"]) * 1.5)),
             )
             change(b, onboarding_status="graduated", onboarding_graduation_date=b.isoformat())
+    _false_flags(csm, csm_r, change, s.start, s.churn_date or horizon_end)
     champ = next((x for x in people if x.champion), None)
     if champ:
         change(s.start, champion_contact_id=contact_id(s, champ))
@@ -186,6 +205,18 @@ def _company(w: WorldWriter, seed: int, s: AccountStory, people: list[Person], h
             )
     _bulk_enrichment(changes, s.crm_created, s.churn_date or horizon_end)
     _write_changes(w, "companies", s.company_id, created, changes, horizon_end)
+
+
+def _false_flags(csm: CsmBehaviour, r: random.Random, change, first: date, last: date) -> None:
+    """Risk flags a CSM raises with nothing behind them (a hunch, a misread call)."""
+    year = first
+    while year < last:
+        if r.random() < csm.false_flags_per_year:
+            on = add_days(year, r.randint(0, 364))
+            if on < last:
+                change(on, csm_risk_flag=r.choice(("champion_left", "budget_cut", "competitor")))
+                change(add_days(on, r.randint(60, 120)), csm_risk_flag=None)
+        year = add_days(year, 365)
 
 
 def _score_props(scores: dict[str, int]) -> dict[str, str]:
@@ -214,7 +245,9 @@ def _write_changes(w: WorldWriter, otype: str, oid: str, created: int, changes, 
 
 
 # -- contacts --------------------------------------------------------------------------
-def _contacts(w: WorldWriter, seed: int, s: AccountStory, people: list[Person], horizon_end: date) -> None:
+def _contacts(
+    w: WorldWriter, seed: int, s: AccountStory, people: list[Person], horizon_end: date, csm: CsmBehaviour
+) -> None:
     r = rng(seed, "contacts", s.index)
     for p in people:
         if not p.is_contact:
@@ -240,8 +273,9 @@ def _contacts(w: WorldWriter, seed: int, s: AccountStory, people: list[Person], 
             "hubspot_owner_id": owner_id(s.index % 8),
         }
         changes: list[tuple[int, dict]] = [(created, props)]
-        if p.left:
-            changes.append((_ms(add_days(p.left, r.randint(0, 21)), r), {"left_company_date": p.left.isoformat()}))
+        # A departure reaches the CRM late, and sometimes never.
+        if p.left and r.random() >= csm.left_date_missing:
+            changes.append((_ms(add_days(p.left, csm.lag(r)), r), {"left_company_date": p.left.isoformat()}))
         _bulk_enrichment(changes, p.joined, p.left or s.churn_date or horizon_end)
         _write_changes(w, "contacts", cid, created, changes, horizon_end)
         w.association("companies", s.company_id, "contacts", cid, "company_to_contact", created)
@@ -281,7 +315,7 @@ def _deals(w: WorldWriter, seed: int, s: AccountStory) -> None:
 
 # -- tickets ---------------------------------------------------------------------------
 def _tickets(w: WorldWriter, seed: int, s: AccountStory, horizon_end: date) -> None:
-    """Support tickets: a Poisson process, busier in onboarding and after planted events."""
+    """Support tickets: a Poisson process, busier in onboarding, after shocks and when value is low."""
     from simulator.world.catalog import SEGMENT_PROFILES
 
     r = rng(seed, "tickets", s.index)
@@ -296,6 +330,8 @@ def _tickets(w: WorldWriter, seed: int, s: AccountStory, horizon_end: date) -> N
         hot = any(p.on <= d < add_days(p.on, 60) for p in s.planted)
         if hot:
             rate *= 2.0
+        # Customers who get little value run into more friction.
+        rate *= 0.5 + 1.5 * (1 - s.latent.at(d)["value"])
         if r.random() < rate:
             tid = str(70_000_000_000 + s.index * 10_000 + k)
             k += 1

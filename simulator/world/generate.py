@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from simulator.world import billing, crm, usage
+from simulator.world.csm import DEFAULT as DEFAULT_CSM
 from simulator.world.ids import add_days, epoch_s
 from simulator.world.people import build_people
 from simulator.world.store import DB_NAME, WorldWriter, rebuild_current
@@ -25,9 +26,11 @@ def generate_world(
     seed: int = 42,
     as_of: date | None = None,
     horizon_days: int = HORIZON_DAYS,
+    crm_noise: float = 1.0,
 ) -> Path:
     """Generate a world of `accounts` accounts at `as_of` (default: today UTC), planned
-    `horizon_days` past it for time travel.
+    `horizon_days` past it for time travel. `crm_noise` scales how late, incomplete and
+    wrong the simulated CSMs keep the CRM (`simulator.world.csm`; 0 = a perfect CRM).
 
     Deterministic: the same arguments give byte-identical files. Returns the world dir.
     """
@@ -39,6 +42,7 @@ def generate_world(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / (DB_NAME + ".tmp")
+    csm = DEFAULT_CSM.scaled(crm_noise)
     w = WorldWriter(tmp)
     truth = TruthWriter(out)
     history_start = add_days(as_of, -HISTORY_DAYS)
@@ -50,7 +54,7 @@ def generate_world(
         story = plan_account(seed, i, as_of, horizon_days)
         people = build_people(seed, story)
         billing.write_account(w, seed, story, horizon_end)
-        crm.write_account(w, seed, story, people, horizon_end)
+        crm.write_account(w, seed, story, people, horizon_end, csm)
         usage.write_account(w, seed, story, people)
         truth.write(story)
     w.meta(
@@ -62,6 +66,7 @@ def generate_world(
             "clock": as_of.isoformat(),
             "history_start": history_start.isoformat(),
             "horizon_end": horizon_end.isoformat(),
+            "crm_noise": crm_noise,
         }
     )
     w.flush()

@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from simulator.world import latent
 from simulator.world.catalog import (
     INDUSTRIES,
     NAME_PREFIXES,
@@ -27,6 +28,7 @@ from simulator.world.catalog import (
     SEGMENT_PROFILES,
 )
 from simulator.world.ids import add_days, add_months, rng, stripe_id
+from simulator.world.latent import Latent
 
 # How far back accounts may have started, and how far past as-of the timeline is planned
 # (the part past as-of is revealed by time travel).
@@ -66,6 +68,8 @@ class Renewal:
     arr_before: float
     arr_after: float
     next_term_months: int
+    decided: date | None = None  # the day the customer decided (DECISION_LEAD_DAYS before the end)
+    churn_probability: dict[int, float] = field(default_factory=dict)  # latent, at 90/60/30 days
 
 
 @dataclass
@@ -73,7 +77,7 @@ class Planted:
     """A planted business event that moves the account's stage or health."""
 
     on: date
-    kind: str  # champion_left | budget_cut | merger | disengagement | competitor_demo | payment_failure
+    kind: str  # champion_left | budget_cut | merger | competitor_demo
     detail: str = ""
 
 
@@ -101,7 +105,7 @@ class AccountStory:
     milestones: dict[str, date | None] = field(default_factory=dict)
     onboarding_delay_reason: str = ""
     graduation: date | None = None
-    adoption_end: date | None = None
+    adoption_end: date | None = None  # first day of retention: adoption evidence met (stages.py)
     seat_changes: list[SeatChange] = field(default_factory=list)
     deals: list[Deal] = field(default_factory=list)
     renewals: list[Renewal] = field(default_factory=list)
@@ -112,6 +116,7 @@ class AccountStory:
     # stage intervals [start, end) per stage; end None = open past the horizon
     stages: list[tuple[str, date, date | None]] = field(default_factory=list)
     merger_onboarding: tuple[date, date] | None = None
+    latent: Latent = None  # type: ignore[assignment]  # the hidden weekly state (simulator.world.latent)
 
     def seats_on(self, d: date) -> tuple[int, str]:
         """Seats and plan in force on day `d` (the first change applies before start)."""
@@ -182,11 +187,20 @@ def plan_account(seed: int, index: int, as_of: date, horizon_days: int = HORIZON
     )
     horizon_end = add_days(as_of, horizon_days)
     _plan_onboarding(story, r, prof)
+    life_end = add_days(horizon_end, 1)
+    story.latent = latent.simulate(
+        rng(seed, "latent", index), segment, start, story.graduation, life_end, segment in ("enterprise", "mid_market")
+    )
+    story.planted = [
+        Planted(e.on, e.kind, "acquired a company; new teams to onboard" if e.kind == "merger" else "")
+        for e in story.latent.events
+        if e.on < life_end
+    ]
     _plan_life(story, r, prof, horizon_end)
     _plan_nps(story, r, horizon_end)
     from simulator.world.stages import plan_stages  # local import: stages builds on this module
 
-    story.stages = plan_stages(story, r, horizon_end)
+    story.stages = plan_stages(story, horizon_end)
     return story
 
 
@@ -209,31 +223,16 @@ def _plan_onboarding(s: AccountStory, r: random.Random, prof) -> None:
         "first_value_date": add_days(s.start, max(1, int(actual * r.uniform(0.7, 0.95)))),
         "graduation_date": s.graduation,
     }
-    alo, ahi = prof.adoption_days
-    s.adoption_end = add_days(s.graduation, r.randint(alo, ahi))
 
 
 def _plan_life(s: AccountStory, r: random.Random, prof, horizon_end: date) -> None:
-    """Walk contract terms: plant events, expansions, renewals and possibly churn."""
+    """Walk contract terms on the latent state: expansions, seat cuts, renewals, churn."""
+    lat = s.latent
     seats = r.randint(*prof.seats)
     plan = plan_for(seats, prof.plans)
     s.seat_changes.append(SeatChange(s.start, seats, plan, "new"))
     if not s.self_serve:
         s.deals.append(Deal("newbusiness", s.crm_created, s.start, "won", arr_of(seats, plan), seats))
-
-    # Planted regressors, independent of the contract walk.
-    life_end = add_days(horizon_end, 1)
-    if r.random() < 0.22:
-        s.planted.append(Planted(_between(r, add_days(s.start, 90), life_end), "champion_left"))
-    if r.random() < 0.10:
-        s.planted.append(Planted(_between(r, add_days(s.start, 120), life_end), "budget_cut"))
-    if s.segment in ("enterprise", "mid_market") and r.random() < 0.06:
-        when = _between(r, add_days(s.graduation, 30), life_end)
-        s.planted.append(Planted(when, "merger", "acquired a company; new teams to onboard"))
-    if r.random() < 0.08:
-        s.planted.append(Planted(_between(r, add_days(s.start, 60), life_end), "competitor_demo"))
-    s.planted = [p for p in s.planted if p.on < life_end]
-    s.planted.sort(key=lambda p: (p.on, p.kind))
 
     for p in s.planted_of("merger"):
         # A merger brings a wave of new seats and sends the account back to onboarding.
@@ -242,19 +241,25 @@ def _plan_life(s: AccountStory, r: random.Random, prof, horizon_end: date) -> No
         s.seat_changes.append(SeatChange(p.on, seats, plan, "merger"))
         s.merger_onboarding = (p.on, add_days(p.on, r.randint(30, 75)))
 
-    # Expansion: after 6+ months (PLG: after ~2 weeks) a healthy account's usage grows
-    # toward its seats/plan limit; an expansion deal opens and closes within the segment's
-    # cycle. Regressing accounts (champion left / budget cut) do not expand.
+    # Expansion: from 6+ months (PLG: ~2 weeks) an account that gets value and has rolled the
+    # product out may open an expansion deal; whether it closes depends on value too.
     first_expansion = add_days(s.start, r.randint(14, 30) if s.self_serve else r.randint(183, 300))
     regress_dates = [p.on for p in s.planted if p.kind in ("champion_left", "budget_cut")]
-    if r.random() < (0.55 if s.self_serve else 0.35) and first_expansion < horizon_end:
-        opened = first_expansion
-        if not any(opened - timedelta(days=60) <= d <= opened for d in regress_dates):
+    weekly = 0.05 if s.self_serve else 0.02
+    opened = first_expansion
+    while opened < horizon_end:
+        st = lat.at(opened)
+        if (
+            st["value"] >= 0.62
+            and st["adoption"] >= 0.5
+            and not any(opened - timedelta(days=60) <= d <= opened for d in regress_dates)
+            and r.random() < weekly
+        ):
             cycle = r.randint(*prof.expansion_cycle_days)
             close = add_days(opened, cycle)
             new_seats = max(seats + 1, int(seats * r.uniform(1.2, 1.6)))
             new_plan = plan_for(new_seats, (plan,))
-            won = r.random() < 0.75
+            won = r.random() < min(0.95, max(0.2, 0.45 + 1.2 * (st["value"] - 0.6)))
             s.deals.append(
                 Deal(
                     "expansion",
@@ -268,6 +273,8 @@ def _plan_life(s: AccountStory, r: random.Random, prof, horizon_end: date) -> No
             if won and close < horizon_end:
                 seats, plan = new_seats, new_plan
                 s.seat_changes.append(SeatChange(close, seats, plan, "expansion"))
+            break
+        opened = add_days(opened, 7)
 
     for p in s.planted_of("budget_cut"):
         # A budget cut removes seats at once (Stripe quantity drops mid-term).
@@ -276,9 +283,9 @@ def _plan_life(s: AccountStory, r: random.Random, prof, horizon_end: date) -> No
             seats = cut
             s.seat_changes.append(SeatChange(p.on, seats, plan, "budget_cut"))
     s.seat_changes.sort(key=lambda c: c.on)
-    seats, plan = s.seat_changes[-1].seats, s.seat_changes[-1].plan
 
-    # Renewal walk over contract ends inside the planned timeline.
+    # Renewal walk. The customer decides DECISION_LEAD_DAYS before the end, drawing from the
+    # latent churn probability of that day; the truth keeps it at 90/60/30 days (the oracle).
     term_start, term = s.start, s.term_months
     while True:
         end = add_months(term_start, term)
@@ -287,28 +294,36 @@ def _plan_life(s: AccountStory, r: random.Random, prof, horizon_end: date) -> No
         runway = r.randint(*prof.renewal_runway_days)
         seats_before, plan_before = s.seats_on(add_days(end, -1))
         arr_before = arr_of(seats_before, plan_before)
-        risk = 0.06 + {"enterprise": 0.0, "mid_market": 0.03, "smb": 0.07, "product_led": 0.10}[s.segment]
-        recent = [p for p in s.planted if add_days(end, -240) <= p.on < end]
-        risk += 0.30 * sum(p.kind == "champion_left" for p in recent)
-        risk += 0.25 * sum(p.kind == "budget_cut" for p in recent)
-        risk += 0.15 * sum(p.kind == "competitor_demo" for p in recent)
-        x = r.random()
-        if x < risk:
+        probability = {
+            lead: round(latent.churn_probability(lat.at(add_days(end, -lead)), s.segment), 4) for lead in (90, 60, 30)
+        }
+        decided = add_days(end, -latent.DECISION_LEAD_DAYS)
+        state = lat.at(decided)
+        if r.random() < probability[latent.DECISION_LEAD_DAYS]:
             outcome, seats_after = "churned", 0
-        elif x < risk + 0.12:
-            outcome, seats_after = "contracted", max(1, int(seats_before * r.uniform(0.6, 0.9)))
-        elif x < risk + 0.12 + 0.22:
-            outcome, seats_after = "expanded", max(seats_before + 1, int(seats_before * r.uniform(1.1, 1.5)))
         else:
-            outcome, seats_after = "renewed", seats_before
+            y = r.random()
+            expand = 0.06 + 0.8 * max(0.0, state["value"] - 0.6) + 0.1 * (state["adoption"] > 0.85)
+            contract = 0.03 + 0.3 * state["budget"]
+            if y < contract:
+                outcome, seats_after = "contracted", max(1, int(seats_before * r.uniform(0.6, 0.9)))
+            elif y < contract + expand:
+                outcome, seats_after = "expanded", max(seats_before + 1, int(seats_before * r.uniform(1.1, 1.5)))
+            else:
+                outcome, seats_after = "renewed", seats_before
         plan_after = plan_for(seats_after, (plan_before,)) if seats_after else plan_before
         if outcome == "contracted":
             plan_after = plan_before
         arr_after = arr_of(seats_after, plan_after) if seats_after else 0.0
         next_term = 12 if s.term_months == 12 or r.random() < 0.5 else 36
-        s.renewals.append(Renewal(end, add_days(end, -runway), outcome, arr_before, arr_after, next_term))
+        s.renewals.append(
+            Renewal(end, add_days(end, -runway), outcome, arr_before, arr_after, next_term, decided, probability)
+        )
         if not s.self_serve:
-            late = any(p.kind in ("champion_left", "budget_cut") for p in recent)
+            # A troubled account (weak sponsor or engagement at the runway start) gets its
+            # renewal deal "too late", inside 30 days.
+            at_runway = lat.at(add_days(end, -runway))
+            late = at_runway["sponsor"] < 0.4 or at_runway["engagement"] < 0.4
             created = add_days(end, -(r.randint(10, 29) if late else runway))
             s.deals.append(
                 Deal(
@@ -322,9 +337,7 @@ def _plan_life(s: AccountStory, r: random.Random, prof, horizon_end: date) -> No
             )
         if outcome == "churned":
             s.churn_date = end
-            # Disengagement precedes churn by 60-150 days (health signals lead churn).
-            s.planted.append(Planted(add_days(end, -r.randint(60, 150)), "disengagement"))
-            s.planted.sort(key=lambda p: (p.on, p.kind))
+            lat.wind_down(decided, end)
             s.deleted_in_billing = r.random() < 0.3
             break
         if seats_after != seats_before or plan_after != plan_before:
@@ -335,18 +348,15 @@ def _plan_life(s: AccountStory, r: random.Random, prof, horizon_end: date) -> No
 
 
 def _plan_nps(s: AccountStory, r: random.Random, horizon_end: date) -> None:
-    """Quarterly NPS survey answers; scores reflect the planted health of the account."""
+    """Quarterly NPS survey: who answers and what they say follow the latent state."""
     d = add_days(s.start, r.randint(30, 90))
     end = min(horizon_end, s.churn_date or horizon_end)
     while d < end:
-        base = 8.3
-        for p in s.planted:
-            if p.on <= d < add_days(p.on, 180):
-                base -= {"champion_left": 2.5, "budget_cut": 2.0, "disengagement": 3.0, "competitor_demo": 1.0}.get(
-                    p.kind, 0
-                )
-        score = max(0, min(10, round(r.gauss(base, 1.4))))
-        s.nps.append((d, score))
+        st = s.latent.at(d)
+        # Disengaged customers answer surveys less often: silence is a signal too.
+        if r.random() < 0.3 + 0.6 * st["engagement"]:
+            mood = 0.55 * st["value"] + 0.3 * st["sponsor"] + 0.15 * (1 - st["competition"])
+            s.nps.append((d, max(0, min(10, round(r.gauss(1.5 + 9.0 * mood, 1.3))))))
         d = add_days(d, r.randint(80, 100))
 
 

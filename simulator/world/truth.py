@@ -26,6 +26,25 @@ def billed_arr(seats: int, plan: str, interval: str) -> float:
     return seats * (12 * tier.monthly_unit_cents if interval == "month" else tier.yearly_unit_cents) / 100
 
 
+TRUTH_README = """# Ground truth of this world (never served by the mock APIs)
+
+- `accounts.jsonl`: one line per account. Planned facts: identities (and which Stripe links
+  are missing on purpose), segment, contract, onboarding milestones as they really happened
+  (the CRM shows them as the simulated CSMs typed them: late, missing or wrong), shocks
+  (`planted_events`), ARR changes, deals, NPS answers, churn. Per renewal: the outcome, the
+  day the customer `decided`, and `churn_probability` at 90/60/30 days before the contract
+  end. **Latent**: that probability is computed from the hidden state; it is the oracle.
+- `stage_timeline.jsonl`: the true journey stage per day range, DOMAIN's evidence rules
+  applied to the hidden state (`simulator/world/stages.py`). **Latent**: the warehouse must
+  infer it from the observables.
+- `latent_weekly.jsonl`: the hidden state itself, one value per week from `week_start`:
+  `value`, `engagement`, `sponsor`, `budget`, `competition`, `adoption` (each 0-1) and the
+  account's product `fit`. **Latent**: no vendor API exposes any of it.
+
+Everything covers the planned horizon past as-of too: filter by date against the clock.
+"""
+
+
 class TruthWriter:
     """Appends ground-truth lines as accounts are generated (bounded memory)."""
 
@@ -34,6 +53,8 @@ class TruthWriter:
         gt.mkdir(parents=True, exist_ok=True)
         self._accounts = open(gt / "accounts.jsonl", "w", encoding="utf-8")  # noqa: SIM115
         self._timeline = open(gt / "stage_timeline.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        self._latent = open(gt / "latent_weekly.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        (gt / "README.md").write_text(TRUTH_README, encoding="utf-8")
 
     def write(self, s: AccountStory) -> None:
         iso = lambda d: d.isoformat() if d else None  # noqa: E731
@@ -86,6 +107,9 @@ class TruthWriter:
                             "arr_before": rn.arr_before,
                             "arr_after": rn.arr_after,
                             "next_term_months": rn.next_term_months if rn.outcome != "churned" else None,
+                            "decided": iso(rn.decided),
+                            # latent: the oracle no model can beat (simulator.world.latent)
+                            "churn_probability": {str(k): v for k, v in rn.churn_probability.items()},
                         }
                         for rn in s.renewals
                     ],
@@ -120,6 +144,20 @@ class TruthWriter:
                 + "\n"
             )
 
+        lat = s.latent
+        self._latent.write(
+            dumps(
+                {
+                    "account_id": s.account_id,
+                    "week_start": iso(lat.start),
+                    "fit": lat.fit,
+                    **{name: getattr(lat, name) for name in lat.DIMENSIONS},
+                }
+            )
+            + "\n"
+        )
+
     def close(self) -> None:
         self._accounts.close()
         self._timeline.close()
+        self._latent.close()

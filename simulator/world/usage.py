@@ -1,11 +1,13 @@
 """Product usage: per-account profiles (stored) and events (regenerated on demand).
 
 Generation stores one compact profile per account: its users (role, behavioural archetype,
-invited/activated/left days, feature adoption order) and its engagement *effects* (the
-onboarding ramp, dips after a champion departure, a budget cut or a merger, the decline
-that precedes churn). `events_for_day` regenerates that account's events for one UTC day
-from an RNG keyed by (seed, account, day): any date range streams in bounded memory and
-identical requests return identical events (stable `$insert_id`s).
+invited/activated/left days, feature adoption order) and its weekly usage *intensity*, drawn
+from the account's latent state (`simulator.world.latent`: engagement times roll-out, which
+carries the onboarding ramp, the dips after a champion departure, a budget cut, a competitor
+or a merger, and the fade-out after a decision to leave). `events_for_day` regenerates that
+account's events for one UTC day from an RNG keyed by (seed, account, day): any date range
+streams in bounded memory and identical requests return identical events (stable
+`$insert_id`s).
 """
 
 from __future__ import annotations
@@ -37,21 +39,6 @@ def _ord(d: date | None) -> int:
 def build_profile(seed: int, s: AccountStory, people: list[Person]) -> dict:
     """The stored usage profile of one account (JSON-serialisable, compact)."""
     r = rng(seed, "usage-profile", s.index)
-    effects: list[list[float]] = []  # [start_ord, end_ord, factor_at_start, factor_at_end]
-    grad = s.graduation
-    effects.append([_ord(s.start), _ord(grad), 0.35, 0.9])
-    for p in s.planted:
-        d = _ord(p.on)
-        if p.kind == "champion_left":
-            effects.append([d, d + 120, 0.5, 0.95])
-        elif p.kind == "budget_cut":
-            effects.append([d, d + 90, 0.6, 0.9])
-        elif p.kind == "competitor_demo":
-            effects.append([d, d + 60, 0.8, 1.0])
-        elif p.kind == "merger" and s.merger_onboarding:
-            effects.append([d, _ord(s.merger_onboarding[1]), 0.6, 1.0])
-        elif p.kind == "disengagement" and s.churn_date:
-            effects.append([d, _ord(s.churn_date), 0.8, 0.1])
     users = []
     for x in people:
         if not x.is_user:
@@ -80,7 +67,9 @@ def build_profile(seed: int, s: AccountStory, people: list[Person]) -> dict:
         "account_id": s.account_id,
         "segment": s.segment,
         "start": _ord(s.start),
-        "effects": effects,
+        # Weekly usage intensity from the latent state (engagement x roll-out); the warehouse
+        # only ever sees the events drawn from it.
+        "intensity": s.latent.usage_intensity(),
         "users": users,
     }
 
@@ -90,14 +79,16 @@ def write_account(w: WorldWriter, seed: int, s: AccountStory, people: list[Perso
 
 
 def engagement(profile: dict, day: int) -> float:
-    """Account-level engagement multiplier on day ordinal `day` (product of active effects)."""
-    f = 1.0
-    for a, b, fa, fb in profile["effects"]:
-        if a <= day < b:
-            f *= fa + (fb - fa) * (day - a) / max(1, b - a)
-        elif day >= b and fb < 0.2:  # the end of a decline to churn stays low
-            f *= fb
-    return f
+    """Account-level usage multiplier on day ordinal `day`: the latent weekly intensity,
+    interpolated between weeks so usage does not jump on week boundaries."""
+    weekly = profile["intensity"]
+    pos = (day - profile["start"]) / 7
+    if pos <= 0:
+        return weekly[0]
+    k = int(pos)
+    if k >= len(weekly) - 1:
+        return weekly[-1]
+    return weekly[k] + (weekly[k + 1] - weekly[k]) * (pos - k)
 
 
 def _depth(user: dict, days_active: int) -> int:

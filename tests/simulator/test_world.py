@@ -52,14 +52,19 @@ def test_dynamics_over_many_accounts():
     """Planted dynamics across 400 planned accounts (planning only; nothing written)."""
     stories = [plan_account(1, i, AS_OF) for i in range(400)]
     kinds = {p.kind for s in stories for p in s.planted}
-    assert {"champion_left", "budget_cut", "merger", "disengagement", "competitor_demo"} <= kinds
+    assert {"champion_left", "budget_cut", "merger", "competitor_demo"} <= kinds
     outcomes = {r.outcome for s in stories for r in s.renewals}
     assert outcomes == {"renewed", "expanded", "contracted", "churned"}
     for s in stories:
         if s.churn_date:
-            dis = [p.on for p in s.planted if p.kind == "disengagement"]
-            assert dis and min(dis) < s.churn_date  # disengagement precedes churn
+            # The customer decides 30 days out; usage then fades toward the end.
+            decided = s.renewals[-1].decided
+            assert (s.churn_date - decided).days == 30
+            intensity = s.latent.usage_intensity()
+            assert intensity[s.latent.week(s.churn_date)] < intensity[s.latent.week(decided)]
         for rn in s.renewals:
+            assert set(rn.churn_probability) == {90, 60, 30}
+            assert all(0 < p < 1 for p in rn.churn_probability.values())
             assert rn.arr_after == 0 if rn.outcome == "churned" else rn.arr_after > 0
             if rn.outcome == "expanded":
                 assert rn.arr_after > rn.arr_before
