@@ -83,7 +83,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, seeds: list[int]) -> int:
-    from simulator.evaluation import pipeline, score
+    from simulator.evaluation import pipeline, report, score
     from simulator.evaluation.truth import load_truth
 
     cfg = pipeline.RunConfig(
@@ -120,6 +120,7 @@ def _run(args: argparse.Namespace, seeds: list[int]) -> int:
         "resamples": args.resamples,
         "steps": [name for name, _ in pipeline.STEPS],
         "timings": {seed: rec["timings"] for seed, rec in records.items()},
+        "timing_summary": {seed: report.timing_summary(rec["timings"]) for seed, rec in records.items()},
         "scores": scores,
         # The required keys at the top level, each {"mean", "ci95", "per_seed", ...}.
         **scores["metrics"],
@@ -131,8 +132,6 @@ def _run(args: argparse.Namespace, seeds: list[int]) -> int:
         args.json.write_text(json.dumps(result, indent=1, default=str))
         print(f"results: {args.json}")
     if args.markdown:
-        from simulator.evaluation import report
-
         report.write(result, args.markdown)
         print(f"report: {args.markdown}")
     return 0

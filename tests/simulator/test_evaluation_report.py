@@ -61,3 +61,13 @@ def test_report_writes_every_figure_target_and_chart(tmp_path, result):
         assert f"(accuracy/{png})" in text
     assert ", ".join(map(str, DEVELOPMENT_SEEDS)) in text
     json.dumps(result)  # the JSON the command writes
+
+
+def test_timing_summary_separates_the_first_as_of_from_the_incremental_ones():
+    t = {"generate_s": 9.0, "total_s": 600.0,
+         "as_of": {"2026-01-01": {"sync": 200.0, "dbt": 150.0}, "2026-01-31": {"sync": 30.0, "dbt": 60.0},
+                   "2026-03-02": {"sync": 40.0, "dbt": 70.0}}}  # fmt: skip
+    assert report.timing_summary(t) == {
+        "generate_s": 9.0, "first_sync_s": 200.0, "first_dbt_s": 150.0, "later_sync_s": 35.0, "later_dbt_s": 65.0,
+        "total_min": 10.0,
+    }  # fmt: skip
