@@ -69,5 +69,5 @@ def test_timing_summary_separates_the_first_as_of_from_the_incremental_ones():
                    "2026-03-02": {"sync": 40.0, "dbt": 70.0}}}  # fmt: skip
     assert report.timing_summary(t) == {
         "generate_s": 9.0, "first_sync_s": 200.0, "first_dbt_s": 150.0, "later_sync_s": 35.0, "later_dbt_s": 65.0,
-        "total_min": 10.0,
+        "total_min": 10.0, "steps_cpu_s": None,
     }  # fmt: skip
