@@ -97,6 +97,7 @@ def _run(args: argparse.Namespace, seeds: list[int]) -> int:
         event_history_days=args.event_history_days,
     )
     started = datetime.now(tz=UTC)
+    commit = _commit()  # the code the worlds run with, not whatever is checked out when they end
     t0 = time.perf_counter()
     records = {}
     for seed in seeds:
@@ -111,7 +112,7 @@ def _run(args: argparse.Namespace, seeds: list[int]) -> int:
         "command": "python -m simulator evaluate " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
         "started_at": started.isoformat(timespec="seconds"),
         "wall_seconds": round(time.perf_counter() - t0, 1),
-        "commit": _commit(),
+        "commit": commit,
         "seeds": [str(s) for s in seeds],
         "development_seeds": list(DEVELOPMENT_SEEDS),
         "accounts": first["accounts"],
