@@ -23,7 +23,7 @@ WORLD ?= $(CURDIR)/.local/world
 DEMO_ACCOUNTS ?= 200
 DEMO_SEED ?= 42
 
-.PHONY: help setup manifest demo test lint docs mock-apis scale-out clean
+.PHONY: help setup manifest demo test lint docs mock-apis scale-out clean accuracy
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -92,6 +92,14 @@ docs: $(STAMP)  ## dbt docs site and GX Data Docs
 	$(POSTSALE) dbt docs generate --static
 	$(POSTSALE) data-docs
 	@echo "dbt docs:  $(CURDIR)/dbt_project/target/static_index.html (one file; open it in a browser)"
+
+# The reported seeds (never used to develop or tune: simulator/evaluation/seeds.py).
+ACCURACY_SEEDS ?= 101,102,103,104,105
+ACCURACY_ACCOUNTS ?= 500
+ACCURACY_ARGS ?=
+accuracy: $(MANIFEST)  ## score the marts against fresh simulated worlds (ACCURACY_SEEDS, ACCURACY_ACCOUNTS): docs/ACCURACY.md
+	$(PY) -m simulator evaluate --seeds $(ACCURACY_SEEDS) --accounts $(ACCURACY_ACCOUNTS) \
+	  --json .local/accuracy.json --markdown docs/ACCURACY.md $(ACCURACY_ARGS)
 
 BENCH_ACCOUNTS ?= 10000
 BENCH_EVENT_DAYS ?= 120

@@ -1,4 +1,4 @@
-"""Command line: `python -m simulator {generate,serve,advance,accuracy,connections}`."""
+"""Command line: `python -m simulator {generate,serve,advance,accuracy,evaluate,connections}`."""
 
 from __future__ import annotations
 
@@ -123,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--warehouse", default=None, help="PostgreSQL URL (default: $WAREHOUSE_URL)")
     m.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
     m.set_defaults(func=_cmd_accuracy)
+
+    from simulator.evaluation.cli import add_parser as add_evaluate
+
+    add_evaluate(sub)
 
     c = sub.add_parser("connections", help="print `export AIRFLOW_CONN_…` lines for a simulator on BASE_URL")
     c.add_argument("base_url")

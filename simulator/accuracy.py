@@ -12,42 +12,26 @@ the two side by side for one as-of date:
   to the values the planted ARR changes give over the same window.
 
 ``python -m simulator accuracy --world DIR --warehouse URL [--as-of DATE]`` prints it as JSON.
+The exam over many worlds and as-of dates is ``simulator.evaluation`` (``python -m simulator
+evaluate``); this check shares its ground-truth readers and arithmetic.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import psycopg
 
+from simulator.evaluation import metrics
+from simulator.evaluation.truth import arr_at, load_truth, stages_on, window_start
+from simulator.evaluation.truth import retention as planted_retention
 
-def load_truth(world: Path) -> dict:
-    """The planted accounts (with renewals and ARR changes) and stage timeline of ``world``."""
-    gt = Path(world) / "ground_truth"
-
-    def lines(name: str) -> list[dict]:
-        return [json.loads(line) for line in (gt / name).read_text().splitlines() if line.strip()]
-
-    return {"accounts": lines("accounts.jsonl"), "timeline": lines("stage_timeline.jsonl")}
-
-
-def arr_at(account: dict, day: date) -> float:
-    """The account's planted ARR on ``day`` (its last change on or before it)."""
-    arr = 0.0
-    for change in sorted(account["arr_changes"], key=lambda c: c["date"]):
-        if date.fromisoformat(change["date"]) <= day:
-            arr = change["arr"]
-    return arr
+__all__ = ["arr_at", "load_truth", "measure", "renewal_auc", "retention", "stage_agreement"]
 
 
 def stage_agreement(conn: psycopg.Connection, truth: dict, as_of: date) -> dict:
-    planted = {
-        row["account_id"]: row["primary_stage"]
-        for row in truth["timeline"]
-        if date.fromisoformat(row["from"]) <= as_of < date.fromisoformat(row["to"])
-    }
+    planted = stages_on(truth, as_of)
     by_company = {a["hubspot_company_id"]: a["account_id"] for a in truth["accounts"]}
     mine = {
         by_company[cid]: stage
@@ -72,7 +56,7 @@ def stage_agreement(conn: psycopg.Connection, truth: dict, as_of: date) -> dict:
 
 def renewal_auc(conn: psycopg.Connection, truth: dict) -> dict:
     by_company = {a["hubspot_company_id"]: a for a in truth["accounts"]}
-    churned, renewed = [], []
+    items: list[metrics.Scored] = []
     for cid, risk, end in conn.execute("select company_id, risk_score, contract_end_date from marts.fct_renewals"):
         account = by_company.get(cid)
         if account is None or risk is None:
@@ -81,39 +65,31 @@ def renewal_auc(conn: psycopg.Connection, truth: dict) -> dict:
             (r["outcome"] for r in account["renewals"] if date.fromisoformat(r["contract_end"]) == end), None
         )
         if outcome is not None:
-            (churned if outcome == "churned" else renewed).append(float(risk))
-    pairs = len(churned) * len(renewed)
-    auc = sum((c > r) + 0.5 * (c == r) for c in churned for r in renewed) / pairs if pairs else None
-    return {"auc": round(auc, 3) if auc is not None else None, "churned": len(churned), "renewed": len(renewed)}
+            items.append((float(risk), outcome == "churned"))
+    auc = metrics.auc(items)
+    churned = sum(1 for _, y in items if y)
+    return {
+        "auc": round(auc, 3) if auc is not None else None,
+        "churned": churned,
+        "renewed": len(items) - churned,
+    }
 
 
 def retention(conn: psycopg.Connection, truth: dict, as_of: date, window_months: int = 12) -> dict:
     month = as_of.replace(day=1)
-    months = month.year * 12 + month.month - 1 - window_months
-    start = date(months // 12, months % 12 + 1, 1)
+    start = window_start(month, window_months)
     row = conn.execute(
         "select gross_revenue_retention, net_revenue_retention from marts.fct_revenue_retention "
         "where month_start = %s and segment = 'all' and cohort_year = 'all'",
         (month,),
     ).fetchone()
-    base = churn = contraction = expansion = 0.0
-    for account in truth["accounts"]:
-        before, after = arr_at(account, start), arr_at(account, month)
-        if before <= 0:
-            continue
-        base += before
-        if after == 0:
-            churn += before
-        elif after < before:
-            contraction += before - after
-        else:
-            expansion += after - before
-    planted = {
-        "grr": round(min(1.0, (base - churn - contraction) / base), 4) if base else None,
-        "nrr": round((base - churn - contraction + expansion) / base, 4) if base else None,
-    }
     warehouse = {"grr": float(row[0]), "nrr": float(row[1])} if row and row[0] is not None else None
-    return {"month": month.isoformat(), "window_start": start.isoformat(), "warehouse": warehouse, "truth": planted}
+    return {
+        "month": month.isoformat(),
+        "window_start": start.isoformat(),
+        "warehouse": warehouse,
+        "truth": planted_retention(truth["accounts"], month, window_months),
+    }
 
 
 def measure(warehouse_url: str, world: Path, as_of: date) -> dict:
