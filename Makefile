@@ -95,7 +95,7 @@ docs: $(STAMP)  ## dbt docs site and GX Data Docs
 
 # The reported seeds (never used to develop or tune: simulator/evaluation/seeds.py).
 ACCURACY_SEEDS ?= 101,102,103,104,105
-ACCURACY_ACCOUNTS ?= 500
+ACCURACY_ACCOUNTS ?= 200
 ACCURACY_ARGS ?=
 accuracy: $(MANIFEST)  ## score the marts against fresh simulated worlds (ACCURACY_SEEDS, ACCURACY_ACCOUNTS): docs/ACCURACY.md
 	$(PY) -m simulator evaluate --seeds $(ACCURACY_SEEDS) --accounts $(ACCURACY_ACCOUNTS) \
