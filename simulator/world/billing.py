@@ -164,7 +164,7 @@ class BillingHistory:
                 )
             seats, plan = s.seats_on(period_start)
             inv_id = stripe_id("in", self.seed, s.index, k)
-            failed_until = self._invoice(k, inv_id, seats, plan, ps_ts, pe_ts)
+            failed_until = self._invoice(k, inv_id, seats, plan, period_start, ps_ts, pe_ts)
             self.sub.append((ps_ts * 1000 + 3_600_000, {"latest_invoice": inv_id}, "customer.subscription.updated"))
             if failed_until and ps_ts * 1000 > delinquent_until:
                 fail_ts = ps_ts * 1000 + 3_600_000 + 2
@@ -177,14 +177,14 @@ class BillingHistory:
             k += 1
             period_start = period_end
 
-    def _invoice(self, k: int, inv_id: str, seats: int, plan: str, ps: int, pe: int) -> int:
+    def _invoice(self, k: int, inv_id: str, seats: int, plan: str, period_start: date, ps: int, pe: int) -> int:
         """Write one invoice; returns 0 if paid at once, the recovery ts (ms) if it failed
         and was paid later, or -1 if it was marked uncollectible."""
         s, r = self.s, self.r
         item = self._item(seats, plan, 0)
         amount = item["unit_amount"] * seats
         # Payments fail more often under budget pressure (latent, at the period start).
-        pressure = s.latent.at(_day(ps))["budget"]
+        pressure = s.latent.at(period_start)["budget"]
         fails = r.random() < 0.015 + 0.25 * pressure
         created = ps * 1000 + 3_600_000
         facts = {
@@ -270,11 +270,6 @@ class BillingHistory:
             "previous_attributes": previous,
         }
         self.w.version("stripe", "event", eid, ets, ets, body)
-
-
-def _day(ts: int) -> date:
-    """The UTC day of epoch seconds `ts`."""
-    return date.fromordinal(date(1970, 1, 1).toordinal() + ts // 86_400)
 
 
 def _diff(before: dict, after: dict) -> dict | None:

@@ -3,11 +3,12 @@ against the simulator's ground truth (stages, renewal risk, revenue retention)."
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import psycopg
 
 from simulator import accuracy
+from simulator.evaluation.truth import stages_on
 from tests.conftest import TEST_AS_OF
 from tests.dbt.conftest import AS_OF_VARS, MEASURED, dbt, dbt_node_seconds, query, sync_everything
 
@@ -73,11 +74,7 @@ def test_primary_stage_beats_the_majority_stage(built_warehouse, ground_truth):
     # The true stage applies DOMAIN's evidence rules to the simulator's hidden state, and the
     # CRM is kept by noisy simulated CSMs, so the stage model must at least beat always
     # answering the most common true stage.
-    live = [
-        row["primary_stage"]
-        for row in ground_truth["timeline"]
-        if date.fromisoformat(row["from"]) <= TEST_AS_OF < date.fromisoformat(row["to"])
-    ]
+    live = list(stages_on(ground_truth, TEST_AS_OF).values())
     majority = max(live.count(stage) for stage in set(live)) / stages["accounts"]
     MEASURED["primary_stage_majority_baseline"] = round(majority, 3)
     assert stages["agreement"] > majority, stages["disagreements"]
