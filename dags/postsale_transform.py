@@ -1,4 +1,5 @@
-"""Airflow DAG: dbt seeds → staging → validate → intermediate and marts → validate both → CRM sync.
+"""Airflow DAG: dbt seeds → staging → validate → intermediate and marts → fit renewal risk →
+the models that apply it → validate both → CRM sync.
 
 The CRM sync (reverse ETL to HubSpot) runs only after the marts passed validation; it checks the
 validation results again itself, so a manual run cannot bypass the gate either.
@@ -68,6 +69,15 @@ def build_data_docs() -> str:
 
 
 @task
+def fit_renewal_risk(as_of_date: str) -> dict:
+    """Fit a renewal-risk model version when one is due (weekly by as-of day), before the
+    models that apply it are built; ``as_of_date`` is the templated AS_OF_DATE."""
+    from pipeline.tasks import fit_renewal_risk
+
+    return fit_renewal_risk(lookup=airflow_connection, as_of_date=as_of_date)
+
+
+@task
 def reverse_etl_hubspot() -> dict:
     from pipeline.tasks import reverse_etl_hubspot
 
@@ -96,15 +106,23 @@ def postsale_transform():
     staging = dbt_task_group("dbt_staging", select=["path:models/staging"], as_of_date=AS_OF_DATE)
     # Intermediate and marts share one group: relationship tests between a mart and an
     # intermediate model need both built, and cosmos places such a test in one group only.
+    # The models that apply the fitted renewal-risk model build after the fit, in their own group.
+    scoring = ["int_renewal_risks_scored+"]
     models = dbt_task_group(
-        "dbt_models", select=["path:models/intermediate", "path:models/marts", "path:snapshots"], as_of_date=AS_OF_DATE
+        "dbt_models",
+        select=["path:models/intermediate", "path:models/marts", "path:snapshots"],
+        exclude=scoring,
+        as_of_date=AS_OF_DATE,
     )
+    scored = dbt_task_group("dbt_scoring", select=scoring, as_of_date=AS_OF_DATE)
     summary = print_summary()
     chain(
         seeds,
         staging,
         validate_staging(),
         models,
+        fit_renewal_risk(AS_OF_DATE),
+        scored,
         validate_intermediate(),
         validate_marts(),
         reverse_etl_hubspot(),

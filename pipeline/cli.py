@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dbt", help="run dbt against the resolved warehouse: postsale dbt build …")
     p.add_argument("dbt_args", nargs=argparse.REMAINDER)
 
+    p = sub.add_parser("fit-risk", help="fit a renewal-risk model version for an as-of day when one is due")
+    p.add_argument("--as-of", required=True, help="the run's as-of day (YYYY-MM-DD)")
+    p.add_argument("--force", action="store_true", help="fit even when the current version is recent")
     p = sub.add_parser("validate", help="validate one layer (or all, in order) and store the results")
     p.add_argument("--layer", help="raw | staging | intermediate | marts (default: all, in order)")
     p.add_argument(
@@ -119,6 +122,16 @@ def _dbt(args: argparse.Namespace) -> int:
     except DbtFailed as exc:
         print(exc, file=sys.stderr)
         return 1
+    return 0
+
+
+def _fit_risk(args: argparse.Namespace) -> int:
+    import json
+
+    from pipeline.connections import env_connection
+    from pipeline.tasks import fit_renewal_risk
+
+    print(json.dumps(fit_renewal_risk(env_connection, args.as_of, force=args.force), default=str))
     return 0
 
 
@@ -200,6 +213,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return _sync(args, parser)
     if args.command == "dbt":
         return _dbt(args)
+    if args.command == "fit-risk":
+        return _fit_risk(args)
     if args.command == "validate":
         return _validate(args)
     if args.command == "data-docs":

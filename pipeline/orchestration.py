@@ -59,7 +59,7 @@ STAGING_VALIDATED = Asset(name="staging.validated", uri="postsale://warehouse/st
 MARTS_VALIDATED = Asset(name="marts.validated", uri="postsale://warehouse/marts/validated")
 
 
-def dbt_task_group(group_id: str, select: list[str], as_of_date: str):
+def dbt_task_group(group_id: str, select: list[str], as_of_date: str, exclude: list[str] | None = None):
     """One Airflow task per dbt node (``dbt build`` of the node: its tests run with it), rendered
     by astronomer-cosmos from the compiled manifest (``make manifest``); ``as_of_date`` (templated)
     becomes dbt's var of that name."""
@@ -94,6 +94,7 @@ def dbt_task_group(group_id: str, select: list[str], as_of_date: str):
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             select=select,
+            exclude=exclude or [],
             test_behavior=TestBehavior.BUILD,
             # A test on two models (relationships) gets its own task after both: inside one
             # model's build it would race the other model's task.

@@ -47,6 +47,15 @@ def dbt_seed(lookup: Lookup) -> dict:
     return {"nodes": len(nodes), "seconds": round(sum(n["seconds"] or 0 for n in nodes), 2)}
 
 
+def fit_renewal_risk(lookup: Lookup, as_of_date: str, force: bool = False) -> dict:
+    """Fit a renewal-risk model version for the run's as-of day when one is due (risk_model)."""
+    from datetime import date
+
+    from risk_model.fit import fit_renewal_risk as fit
+
+    return fit(warehouse_url("transformer", lookup), date.fromisoformat(as_of_date), force=force)
+
+
 def reverse_etl_hubspot(lookup: Lookup, dry_run: bool = False, force: bool = False, **settings) -> dict:
     """One HubSpot sync of ``marts.mart_crm_sync`` with the ``hubspot_api`` Connection.
 

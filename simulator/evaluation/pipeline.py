@@ -27,14 +27,25 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # What runs at every as-of, in order: (name, postsale arguments). ``{as_of}`` and ``{target}``
 # are filled in. `dbt build` without tests loads the seeds and builds snapshots and models in
-# dependency order as the transform DAG does, in one dbt invocation (one parse); the DAG's data
-# tests only gate, they change no row.
+# dependency order as the transform DAG does (one parse per invocation); the DAG's data tests
+# only gate, they change no row. As in the DAG, the renewal-risk model is fitted between the
+# build and the models that apply it.
 STEPS: list[tuple[str, list[str]]] = [
     ("sync", ["sync"]),
     (
         "dbt",
         [
             "dbt", "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
+            "--exclude", "int_renewal_risks_scored+",
+            "--vars", '{{"as_of_date": "{as_of}"}}', "--target-path", "{target}",
+        ],
+    ),
+    ("fit", ["fit-risk", "--as-of", "{as_of}"]),
+    (
+        "dbt-scoring",
+        [
+            "dbt", "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
+            "--select", "int_renewal_risks_scored+",
             "--vars", '{{"as_of_date": "{as_of}"}}', "--target-path", "{target}",
         ],
     ),
@@ -98,7 +109,8 @@ def snapshot(url: str, as_of: date) -> dict:
             return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
         renewals = rows(
-            "select company_id, contract_end_date::text, days_to_renewal, risk_score, forecast_category, health_band "
+            "select company_id, contract_end_date::text, days_to_renewal, risk_score, risk_score_rules, risk_method, "
+            "forecast_category, health_band "
             "from marts.fct_renewals where as_of_date = %s order by company_id, contract_end_date",
             (as_of,),
         )

@@ -53,6 +53,8 @@ TARGETS: dict[str, tuple[str, Callable[[dict], bool | None]]] = {
 LABELS = {
     "renewal_risk.auc_90d": "Renewal-risk AUC, 90 days before the end",
     "renewal_risk.oracle_auc_90d": "Oracle AUC (planted churn probability), 90 days",
+    "renewal_risk.rules_auc_90d": "Rule-point AUC (the fallback, beside the fitted score), 90 days",
+    "renewal_risk.fitted_share_90d": "Share of the 90-day renewals scored by a fitted model",
     "renewal_risk.auc_60d": "Renewal-risk AUC, 60 days",
     "renewal_risk.auc_30d": "Renewal-risk AUC, 30 days",
     "renewal_risk.brier_90d": "Brier score, 90 days (risk_score / 100)",

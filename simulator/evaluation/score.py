@@ -33,6 +33,12 @@ def _items(selection: Sequence[Scoring]) -> list[metrics.Scored]:
     return [(s.risk, s.renewal.churned) for s in selection]  # type: ignore[misc]
 
 
+def _rules_items(selection: Sequence[Scoring]) -> list[metrics.Scored]:
+    """The same renewals scored by the rule points (``risk_score_rules``; older runs lack it)."""
+    rows = [s.row.get("risk_score_rules") if s.row else None for s in selection]
+    return [(r / 100.0, s.renewal.churned) for r, s in zip(rows, selection, strict=True) if r is not None]
+
+
 def _oracle_items(selection: Sequence[Scoring], lead: int) -> list[metrics.Scored] | None:
     """The planted churn probabilities of the same renewals, or None when the world plants none."""
     probs = [s.renewal.oracle(lead) for s in selection]
@@ -48,6 +54,14 @@ def _auc(units: Sequence[Scoring]) -> float | None:
 def _oracle_auc(units: Sequence[Scoring]) -> float | None:
     items = _oracle_items(units, 90)
     return metrics.auc(items) if items is not None else None
+
+
+def _rules_auc(units: Sequence[Scoring]) -> float | None:
+    return metrics.auc(_rules_items(units))
+
+
+def _fitted_share(units: Sequence[Scoring]) -> float | None:
+    return metrics.share([s.row is not None and s.row.get("risk_method") == "fitted" for s in units])
 
 
 def _brier(units: Sequence[Scoring]) -> float | None:
@@ -136,6 +150,8 @@ def seed_units(record: dict, truth_data: dict) -> dict:
             "renewal_risk.auc_60d": _scored(leads[60]),
             "renewal_risk.auc_30d": _scored(leads[30]),
             "renewal_risk.oracle_auc_90d": _scored(leads[90]),
+            "renewal_risk.rules_auc_90d": _scored(leads[90]),
+            "renewal_risk.fitted_share_90d": _scored(leads[90]),
             "renewal_risk.brier_90d": _scored(leads[90]),
             "renewal_risk.brier_base_rate": _scored(leads[90]),
             "health.churner_non_green_60d": [s for s in lead60 if s.renewal.churned],
@@ -162,6 +178,8 @@ STATISTICS = {
     "renewal_risk.auc_60d": _auc,
     "renewal_risk.auc_30d": _auc,
     "renewal_risk.oracle_auc_90d": _oracle_auc,
+    "renewal_risk.rules_auc_90d": _rules_auc,
+    "renewal_risk.fitted_share_90d": _fitted_share,
     "renewal_risk.brier_90d": _brier,
     "renewal_risk.brier_base_rate": _base_brier,
     "health.churner_non_green_60d": _non_green,

@@ -1,7 +1,9 @@
 -- One row per account's current contract term on as_of_date (accounts not churned): days
 -- to renewal, the segment's runway, the renewal-timeline milestone expected by now vs the
 -- one the CRM renewal deal shows, a risk score 0–100 with its drivers and the forecast
--- category (commit / likely / at_risk).
+-- category (commit / likely / at_risk). The risk score is the fitted model's churn probability
+-- in percent (int_renewal_risks_scored) once a model version exists, DOMAIN's rule points
+-- before that; both are kept side by side.
 with
 
 terms as (
@@ -105,6 +107,12 @@ subscriptions as (
 key_contact_changes as (
 
     select * from {{ ref('int_champion_changes_detected') }}
+
+),
+
+fitted as (
+
+    select * from {{ ref('int_renewal_risks_scored') }}
 
 ),
 
@@ -213,8 +221,51 @@ scored as (
                 when drivers.is_cancellation_scheduled then {{ var('risk_weight_cancellation_scheduled') }}
                 else 0
             end
-        ) as risk_score
+        ) as risk_score_rules,
+        concat_ws(
+            ', ',
+            case when drivers.is_cancellation_scheduled then 'cancellation_scheduled' end,
+            case when drivers.driver_health_red then 'health_red' end,
+            case when drivers.driver_health_yellow then 'health_yellow' end,
+            case when drivers.driver_health_declining then 'health_declining' end,
+            case when drivers.driver_usage_declining then 'usage_declining' end,
+            case when drivers.driver_champion_change then 'champion_change' end,
+            case when drivers.driver_high_severity_tickets then 'high_severity_tickets' end,
+            case when drivers.driver_payment_failures then 'payment_failures' end,
+            case when drivers.driver_late_start then 'late_start' end,
+            case when drivers.is_milestone_behind then 'milestone_behind' end,
+            case when drivers.driver_csm_risk_flag then 'crm_risk_flag' end,
+            case when drivers.driver_renewal_deal_lost then 'renewal_deal_lost' end,
+            case when drivers.driver_nps_drop then 'nps_drop' end
+        ) as risk_rule_drivers
     from drivers
+
+),
+
+chosen as (
+
+    select
+        scored.*,
+        fitted.risk_model_version,
+        fitted.risk_probability,
+        fitted.risk_contributions,
+        fitted.risk_model_drivers,
+        case when fitted.risk_probability is not null then 'fitted' else 'rules' end as risk_method,
+        -- A scheduled cancellation or a lost renewal deal is a churn already decided.
+        case
+            when scored.is_cancellation_scheduled or scored.driver_renewal_deal_lost then 100
+            else coalesce(round(100 * fitted.risk_probability), scored.risk_score_rules)
+        end as risk_score,
+        case
+            when fitted.risk_probability is not null then {{ var('forecast_at_risk_fitted_risk_min') }}
+            else {{ var('forecast_at_risk_risk_min') }}
+        end as at_risk_min,
+        case
+            when fitted.risk_probability is not null then {{ var('forecast_commit_fitted_risk_max') }}
+            else {{ var('forecast_commit_risk_max') }}
+        end as commit_max
+    from scored
+    left join fitted on scored.contract_term_id = fitted.contract_term_id
 
 ),
 
@@ -251,35 +302,31 @@ final as (
         scored.driver_renewal_deal_lost as is_renewal_deal_lost,
         scored.driver_nps_drop as has_nps_drop,
         scored.risk_score::integer as risk_score,
-        concat_ws(
-            ', ',
-            case when scored.is_cancellation_scheduled then 'cancellation_scheduled' end,
-            case when scored.driver_health_red then 'health_red' end,
-            case when scored.driver_health_yellow then 'health_yellow' end,
-            case when scored.driver_health_declining then 'health_declining' end,
-            case when scored.driver_usage_declining then 'usage_declining' end,
-            case when scored.driver_champion_change then 'champion_change' end,
-            case when scored.driver_high_severity_tickets then 'high_severity_tickets' end,
-            case when scored.driver_payment_failures then 'payment_failures' end,
-            case when scored.driver_late_start then 'late_start' end,
-            case when scored.is_milestone_behind then 'milestone_behind' end,
-            case when scored.driver_csm_risk_flag then 'crm_risk_flag' end,
-            case when scored.driver_renewal_deal_lost then 'renewal_deal_lost' end,
-            case when scored.driver_nps_drop then 'nps_drop' end
-        ) as risk_drivers,
+        scored.risk_method,
+        scored.risk_score_rules::integer as risk_score_rules,
+        scored.risk_probability::numeric as risk_probability,
+        scored.risk_model_version,
+        scored.risk_contributions,
+        scored.risk_model_drivers,
+        scored.risk_rule_drivers,
+        case
+            when scored.risk_method = 'fitted' then coalesce(scored.risk_model_drivers, '') else
+                scored.risk_rule_drivers
+        end
+        as risk_drivers,
         -- A scheduled cancellation, high risk or red health is at_risk whatever the deal stage;
         -- only then does a committed deal stage (or low risk) make it commit.
         case
             when
                 scored.is_cancellation_scheduled
-                or scored.risk_score >= {{ var('forecast_at_risk_risk_min') }}
+                or scored.risk_score >= scored.at_risk_min
                 or scored.health_band = 'red'
                 then 'at_risk'
             when scored.deal_stage_as_of in ('{{ var("forecast_commit_deal_stages") | join("', '") }}') then 'commit'
-            when scored.risk_score < {{ var('forecast_commit_risk_max') }} then 'commit'
+            when scored.risk_score < scored.commit_max then 'commit'
             else 'likely'
         end as forecast_category
-    from scored
+    from chosen as scored
 
 )
 
