@@ -1,9 +1,31 @@
--- The playbook steps due on as_of_date, one row per playbook step and user: new-user
--- activation (trigger: invitation), dormant re-engagement (trigger: last activity; steps
--- from 30 days of silence), feature-launch adoption (trigger: seed feature_launches) and
--- power-user development (trigger: first week of regular use). Conditional steps are only
--- due when their condition holds (seed playbook_steps.step_condition). The warehouse sends
--- nothing: a CRM or engagement tool acts on these rows.
+{%- if is_incremental() -%}
+    {%- set previous_run -%}
+        select
+            case
+                -- Empty, or a backfill to a day the table has already passed: that day only.
+                when coalesce(max(listed.as_of_date) >= {{ as_of_date() }}, true) then {{ as_of_date() }}
+                else greatest(
+                    max(listed.as_of_date) + 1,
+                    {{ as_of_date() }} - {{ var('playbook_catch_up_max_days') }} + 1
+                )
+            end
+        from {{ this }} as listed
+    {%- endset -%}
+    {%- set catch_up_start = inlined_date(previous_run) -%}
+{%- else -%}
+    {%- set catch_up_start = as_of_date() -%}
+{%- endif %}
+-- The playbook steps due since the last run, one row per playbook step, user and due date:
+-- new-user activation (trigger: invitation), dormant re-engagement (trigger: last activity;
+-- steps from 30 days of silence), feature-launch adoption (trigger: seed feature_launches) and
+-- power-user development (trigger: first week of regular use). Conditional steps are only due
+-- when their condition holds on their due date (seed playbook_steps.step_condition).
+-- Incremental and append-only: a run lists the steps that fell due from the day after the
+-- newest as_of_date in this table (the last run that listed steps; at most
+-- var playbook_catch_up_max_days days back) to as_of_date, so a missed daily run loses nothing;
+-- a first run or a backfill to an earlier day lists the steps due on as_of_date only. A step
+-- already listed is never listed again. The warehouse sends nothing: a CRM or engagement tool
+-- acts on the rows of its run (as_of_date) and dedupes on playbook_step_due_id.
 with
 
 steps as (
@@ -44,13 +66,17 @@ user_days as (
 
 feature_users as (
 
-    select distinct
+    -- A launched feature's first use since its release: a non_user step is due while its due
+    -- date is before that.
+    select
         user_days.user_id,
-        used.feature_key
+        used.feature_key,
+        min(user_days.activity_date) as first_used_on
     from user_days
     cross join lateral unnest(user_days.features_used) as used (feature_key)
     inner join launches on used.feature_key = launches.feature_key
     where user_days.activity_date between launches.released_on and {{ as_of_date() }}
+    group by user_days.user_id, used.feature_key
 
 ),
 
@@ -58,10 +84,11 @@ users as (
 
     select
         milestones.*,
+        accounts.churned_on,
         coalesce(accounts.arr_usd >= {{ var('high_value_min_arr') }}, false) as is_high_value_account
     from milestones
     left join accounts on milestones.company_id = accounts.company_id
-    where coalesce(accounts.churned_on > {{ as_of_date() }}, true)
+    where coalesce(accounts.churned_on > {{ catch_up_start }}, true)
 
 ),
 
@@ -108,8 +135,9 @@ triggers as (
 
 ),
 
-due as (
+scheduled as (
 
+    -- The steps falling due in the catch-up window.
     select
         triggers.playbook,
         steps.step_number,
@@ -119,47 +147,81 @@ due as (
         triggers.user_id,
         triggers.feature_key,
         triggers.triggered_on,
-        feature_users.user_id is not null as has_used_feature,
+        triggers.triggered_on + steps.day_offset as due_date
+    from triggers
+    inner join steps on triggers.playbook = steps.playbook
+    where triggers.triggered_on + steps.day_offset between {{ catch_up_start }} and {{ as_of_date() }}
+
+),
+
+due as (
+
+    -- Every condition is read on the step's due date, so a day caught up lists the rows its
+    -- own run would have listed.
+    select
+        scheduled.*,
         users.account_id,
         users.company_id,
         users.is_high_value_account
-    from triggers
-    inner join steps
-        on
-            triggers.playbook = steps.playbook
-            and triggers.triggered_on + steps.day_offset = {{ as_of_date() }}
-    inner join users on triggers.user_id = users.user_id
+    from scheduled
+    inner join users on scheduled.user_id = users.user_id
     left join feature_users
-        on triggers.user_id = feature_users.user_id and triggers.feature_key = feature_users.feature_key
+        on scheduled.user_id = feature_users.user_id and scheduled.feature_key = feature_users.feature_key
     where
-        case steps.step_condition
+        coalesce(users.churned_on > scheduled.due_date, true)
+        and case scheduled.step_condition
             when 'always' then true
-            when 'no_login' then coalesce(users.first_active_on > {{ as_of_date() }}, true)
-            when 'not_activated' then coalesce(users.activated_on > {{ as_of_date() }}, true)
+            when 'no_login' then coalesce(users.first_active_on > scheduled.due_date, true)
+            when 'not_activated' then coalesce(users.activated_on > scheduled.due_date, true)
             when 'high_value' then users.is_high_value_account
-            when 'non_user' then feature_users.user_id is null
+            when 'non_user' then coalesce(feature_users.first_used_on > scheduled.due_date, true)
         end
 
 ),
 
+keyed as (
+
+    select
+        md5(
+            due.playbook || '|' || due.step_number::text || '|' || due.user_id || '|'
+            || coalesce(due.feature_key, '') || '|' || due.due_date::text
+        ) as playbook_step_due_id,
+        due.*
+    from due
+
+),
+
+{% if is_incremental() %}
+    listed as (
+
+        -- Steps an earlier run already listed (a re-run, or a backfill of a listed day).
+        select playbook_step_due_id from {{ this }}
+        where due_date between {{ catch_up_start }} and {{ as_of_date() }}
+
+    ),
+{% endif %}
+
 final as (
 
     select
-        md5(due.playbook || '|' || due.step_number::text || '|' || due.user_id || '|' || coalesce(due.feature_key, ''))
-        as playbook_step_due_id,
+        keyed.playbook_step_due_id,
         {{ as_of_date() }} as as_of_date,
-        due.playbook,
-        due.step_number,
-        due.step_name,
-        due.step_condition,
-        due.day_offset,
-        due.triggered_on,
-        due.user_id,
-        due.account_id,
-        due.company_id,
-        due.feature_key,
-        due.is_high_value_account
-    from due
+        keyed.due_date,
+        keyed.playbook,
+        keyed.step_number,
+        keyed.step_name,
+        keyed.step_condition,
+        keyed.day_offset,
+        keyed.triggered_on,
+        keyed.user_id,
+        keyed.account_id,
+        keyed.company_id,
+        keyed.feature_key,
+        keyed.is_high_value_account
+    from keyed
+    {% if is_incremental() %}
+        where keyed.playbook_step_due_id not in (select listed.playbook_step_due_id from listed)
+    {% endif %}
 
 )
 
