@@ -1,8 +1,9 @@
 {{ config(pre_hook="set local work_mem = '" ~ var('heavy_model_work_mem') ~ "'") }}
 -- One row per account and day: a flag for every journey stage the account is in (several
 -- can hold at once) and the primary stage by the precedence in seed `journey_stages`.
--- Stages change on evidence (CRM milestones, deals, contacts, billing), never on the
--- calendar alone; every input is read as it stood on the day, so any as_of_date reproduces.
+-- Stages change on evidence (CRM milestones, product usage, deals, contacts, NPS, billing),
+-- never on the calendar alone: adoption turns into retention on sustained usage (model
+-- int_journey_adoption_weekly). Every input is read as it stood on the day.
 with
 
 accounts as (
@@ -30,10 +31,16 @@ terms as (
 
 ),
 
-triggers as (
+adoption_weeks as (
+
+    select * from {{ ref('int_journey_adoption_weekly') }}
+
+),
+
+champion_departures as (
 
     select * from {{ ref('int_journey_triggers_detected') }}
-    where trigger_type in ('champion_left', 'seat_contraction')
+    where trigger_type = 'champion_left'
 
 ),
 
@@ -69,12 +76,28 @@ expansion_deals as (
 
 ),
 
-promoters as (
+latest_answers as (
+
+    -- Each NPS answer holds until the account's next answer.
+    select
+        company_id,
+        submitted_on,
+        nps_score,
+        lead(submitted_on) over (
+            partition by company_id
+            order by submitted_on
+        ) as next_submitted_on
+    from nps_responses
+
+),
+
+promoter_spans as (
 
     select
         company_id,
-        submitted_on
-    from nps_responses
+        submitted_on,
+        coalesce(next_submitted_on, 'infinity'::date) as ends_on
+    from latest_answers
     where nps_score >= {{ var('promoter_min_score') }}
 
 ),
@@ -85,10 +108,14 @@ account_days as (
         accounts.company_id,
         accounts.segment,
         accounts.started_on,
-        accounts.first_graduated_on,
+        -- A graduation the CRM never recorded counts from the onboarding target date plus the
+        -- longest allowed extension (var journey_unrecorded_graduation_days).
+        coalesce(
+            accounts.first_graduated_on,
+            accounts.onboarding_target_date + {{ var('journey_unrecorded_graduation_days') }}
+        ) as first_graduated_on,
         accounts.merger_date,
         accounts.onboarding_graduation_date,
-        segment_targets.adoption_phase_days,
         segment_targets.renewal_runway_days,
         segment_targets.advocacy_min_months,
         date_day::date as date_day
@@ -102,18 +129,47 @@ account_days as (
 
 ),
 
-regression_days as (
+usage_states as (
+
+    -- The usage state of a day is the one after the last complete week before it.
+    select
+        account_days.company_id,
+        account_days.date_day,
+        adoption_weeks.is_retained,
+        adoption_weeks.is_regressed
+    from account_days
+    inner join adoption_weeks
+        on
+            account_days.company_id = adoption_weeks.company_id
+            and adoption_weeks.week_index = (account_days.date_day - account_days.started_on) / 7 - 1
+
+),
+
+promoter_days as (
 
     select distinct
         account_days.company_id,
         account_days.date_day
     from account_days
-    inner join triggers
+    inner join promoter_spans
         on
-            account_days.company_id = triggers.company_id
-            and account_days.first_graduated_on <= triggers.triggered_on
-            and account_days.date_day >= triggers.triggered_on
-            and account_days.date_day < triggers.triggered_on + {{ var('regression_adoption_days') }}
+            account_days.company_id = promoter_spans.company_id
+            and account_days.date_day >= promoter_spans.submitted_on
+            and account_days.date_day < promoter_spans.ends_on
+
+),
+
+champion_gap_days as (
+
+    select distinct
+        account_days.company_id,
+        account_days.date_day
+    from account_days
+    inner join champion_departures
+        on
+            account_days.company_id = champion_departures.company_id
+            and account_days.date_day >= champion_departures.triggered_on
+            and account_days.date_day < champion_departures.triggered_on + {{ var('advocacy_champion_recovery_days') }}
 
 ),
 
@@ -163,22 +219,16 @@ first_renewals as (
 
 advocacy_eligibility as (
 
-    -- Advocacy needs a renewal, the segment's minimum tenure and then a promoter answer.
+    -- Advocacy needs a renewal and the segment's minimum tenure first.
     select
         accounts.company_id,
-        first_renewals.first_renewed_on,
-        min(promoters.submitted_on) as first_promoter_on
+        greatest(
+            first_renewals.first_renewed_on,
+            (accounts.started_on + make_interval(months => segment_targets.advocacy_min_months))::date
+        ) as eligible_on
     from accounts
     inner join segment_targets on accounts.segment = segment_targets.segment
     inner join first_renewals on accounts.company_id = first_renewals.company_id
-    inner join promoters
-        on
-            accounts.company_id = promoters.company_id
-            and promoters.submitted_on >= greatest(
-                first_renewals.first_renewed_on,
-                (accounts.started_on + make_interval(months => segment_targets.advocacy_min_months))::date
-            )
-    group by accounts.company_id, first_renewals.first_renewed_on
 
 ),
 
@@ -186,7 +236,10 @@ evidence as (
 
     select
         account_days.*,
-        advocacy_eligibility.first_promoter_on,
+        advocacy_eligibility.eligible_on as advocacy_eligible_on,
+        coalesce(usage_states.is_retained, false) as is_retained,
+        promoter_days.date_day is not null as is_promoter,
+        champion_gap_days.date_day is not null as is_without_champion,
         account_days.date_day < coalesce(account_days.first_graduated_on, 'infinity'::date)
         or (
             coalesce(account_days.merger_date <= account_days.date_day, false)
@@ -196,13 +249,17 @@ evidence as (
                 or account_days.date_day < account_days.onboarding_graduation_date
             )
         ) as is_onboarding,
-        regression_days.date_day is not null as is_in_regression,
+        coalesce(usage_states.is_regressed, false) as is_in_regression,
         expansion_days.date_day is not null as has_open_expansion,
         renewal_days.date_day is not null as is_in_renewal_runway
 
     from account_days
-    left join regression_days
-        on account_days.company_id = regression_days.company_id and account_days.date_day = regression_days.date_day
+    left join usage_states
+        on account_days.company_id = usage_states.company_id and account_days.date_day = usage_states.date_day
+    left join promoter_days
+        on account_days.company_id = promoter_days.company_id and account_days.date_day = promoter_days.date_day
+    left join champion_gap_days
+        on account_days.company_id = champion_gap_days.company_id and account_days.date_day = champion_gap_days.date_day
     left join expansion_days
         on account_days.company_id = expansion_days.company_id and account_days.date_day = expansion_days.date_day
     left join renewal_days
@@ -218,19 +275,17 @@ flags as (
         evidence.segment,
         evidence.date_day,
         evidence.is_onboarding,
-        not evidence.is_onboarding
-        and (
-            evidence.date_day < evidence.first_graduated_on + evidence.adoption_phase_days
-            or evidence.is_in_regression
-        ) as is_adoption,
-        not evidence.is_onboarding
-        and not evidence.is_in_regression
-        and evidence.date_day >= evidence.first_graduated_on + evidence.adoption_phase_days as is_retention,
+        not evidence.is_onboarding and not evidence.is_retained as is_adoption,
+        not evidence.is_onboarding and evidence.is_retained as is_retention,
         evidence.has_open_expansion as is_expansion,
         evidence.is_in_renewal_runway as is_renewal,
+        -- Advocacy: retained on usage, renewed and tenured, latest NPS answer a promoter, and no
+        -- champion departure in var advocacy_champion_recovery_days.
         not evidence.is_onboarding
-        and not evidence.is_in_regression
-        and coalesce(evidence.date_day >= evidence.first_promoter_on, false) as is_advocacy,
+        and evidence.is_retained
+        and evidence.is_promoter
+        and not evidence.is_without_champion
+        and coalesce(evidence.date_day >= evidence.advocacy_eligible_on, false) as is_advocacy,
         evidence.is_in_regression
 
     from evidence
