@@ -103,11 +103,12 @@ def print_summary() -> None:
 )
 def postsale_transform():
     seeds = dbt_seeds()
-    staging = dbt_task_group("dbt_staging", select=["path:models/staging"], as_of_date=AS_OF_DATE)
     # Intermediate and marts share one group: relationship tests between a mart and an
     # intermediate model need both built, and cosmos places such a test in one group only.
-    # The models that apply the fitted renewal-risk model build after the fit, in their own group.
-    scoring = ["int_renewal_risks_scored+"]
+    # The models that apply the fitted renewal-risk model build after the fit, in their own
+    # group, starting from the staging views of the model tables (a first fit is applied at once).
+    scoring = ["stg_postsale__risk_model_versions+", "stg_postsale__risk_model_coefficients+"]
+    staging = dbt_task_group("dbt_staging", select=["path:models/staging"], exclude=scoring, as_of_date=AS_OF_DATE)
     models = dbt_task_group(
         "dbt_models",
         select=["path:models/intermediate", "path:models/marts", "path:snapshots"],

@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fit-risk", help="fit a renewal-risk model version for an as-of day when one is due")
     p.add_argument("--as-of", required=True, help="the run's as-of day (YYYY-MM-DD)")
     p.add_argument("--force", action="store_true", help="fit even when the current version is recent")
+
     p = sub.add_parser("validate", help="validate one layer (or all, in order) and store the results")
     p.add_argument("--layer", help="raw | staging | intermediate | marts (default: all, in order)")
     p.add_argument(

@@ -36,7 +36,7 @@ STEPS: list[tuple[str, list[str]]] = [
         "dbt",
         [
             "dbt", "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
-            "--exclude", "int_renewal_risks_scored+",
+            "--exclude", "stg_postsale__risk_model_versions+", "stg_postsale__risk_model_coefficients+",
             "--vars", '{{"as_of_date": "{as_of}"}}', "--target-path", "{target}",
         ],
     ),
@@ -45,7 +45,7 @@ STEPS: list[tuple[str, list[str]]] = [
         "dbt-scoring",
         [
             "dbt", "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
-            "--select", "int_renewal_risks_scored+",
+            "--select", "stg_postsale__risk_model_versions+", "stg_postsale__risk_model_coefficients+",
             "--vars", '{{"as_of_date": "{as_of}"}}', "--target-path", "{target}",
         ],
     ),

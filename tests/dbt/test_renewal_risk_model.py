@@ -4,6 +4,7 @@ version is stored and applied by dbt with contributions that add up to its proba
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -15,6 +16,8 @@ from tests.conftest import TEST_AS_OF
 from tests.dbt.conftest import AS_OF_VARS, dbt, query
 
 FEATURES_TABLE = "intermediate.int_renewal_features_derived"
+# What the transform DAG builds after the fit (dags/postsale_transform.py).
+SCORING = ["stg_postsale__risk_model_versions+", "stg_postsale__risk_model_coefficients+"]
 PLANTED_USERS = 987_654  # marks the planted activity rows
 # One planted fact of every dated type the features read.
 PLANTED_EVENTS = [
@@ -35,10 +38,21 @@ def _features(url: str) -> dict[str, tuple]:
     return {r[0]: r[1:] for r in query(url, f"select {cols} from {FEATURES_TABLE}")}
 
 
-def _plant(url: str, day_offset: int) -> None:
-    """Facts of every kind for each feature row's account, ``day_offset`` days from its date."""
+FACT_TABLES = {
+    "intermediate.int_account_activity_daily": "activity_date",
+    "intermediate.int_account_risk_events_dated": "event_date",
+}
+
+
+def _plant_after_latest(url: str, day_offset: int) -> None:
+    """Facts of every kind for every account, ``day_offset`` days after the latest feature date
+    (as-of). Not after each account's own latest: whether the loaded events cover a look-back
+    depends on the earliest event of any account."""
+    points = (
+        f"select distinct company_id, (select max(feature_date) from {FEATURES_TABLE}) + {day_offset} as day "
+        f"from {FEATURES_TABLE}"
+    )
     with psycopg.connect(url) as conn:
-        points = f"select distinct company_id, feature_date + {day_offset} as day from {FEATURES_TABLE}"
         conn.execute(
             "insert into intermediate.int_account_activity_daily (company_id, activity_date, active_users) "
             f"select company_id, day, {PLANTED_USERS} from ({points}) as p"
@@ -52,14 +66,26 @@ def _plant(url: str, day_offset: int) -> None:
             )
 
 
-def _restore(url: str, target) -> None:
+def _cut_after(url: str, cutoff) -> None:
+    """Move every fact dated after ``cutoff`` aside (restored by ``_restore_cut``)."""
+    with psycopg.connect(url) as conn:
+        for i, (table, day) in enumerate(FACT_TABLES.items()):
+            conn.execute(f"create table public.cut_{i} as select * from {table} where {day} > %s", (cutoff,))
+            conn.execute(f"delete from {table} where {day} > %s", (cutoff,))
+
+
+def _restore_cut(url: str) -> None:
+    with psycopg.connect(url) as conn:
+        for i, table in enumerate(FACT_TABLES):
+            if conn.execute("select to_regclass(%s)", (f"public.cut_{i}",)).fetchone()[0]:
+                conn.execute(f"insert into {table} select * from public.cut_{i}")
+                conn.execute(f"drop table public.cut_{i}")
+
+
+def _remove_planted(url: str, target) -> None:
     with psycopg.connect(url) as conn:
         conn.execute(f"delete from intermediate.int_account_activity_daily where active_users = {PLANTED_USERS}")
-    dbt(
-        ["run", "--select", "int_account_risk_events_dated", "int_renewal_features_derived", "--vars", AS_OF_VARS],
-        url,
-        target,
-    )
+    dbt(["run", "--select", "int_account_risk_events_dated", "--vars", AS_OF_VARS], url, target)
 
 
 def test_feature_columns_match_the_fit(built_warehouse):
@@ -74,26 +100,42 @@ def test_feature_columns_match_the_fit(built_warehouse):
     assert sorted(cols) == sorted((*KEY_COLUMNS, *FEATURES))
 
 
-def test_no_feature_reads_a_fact_dated_after_its_feature_date(built_warehouse, dbt_target):
+@pytest.mark.parametrize("days_back", [120, 300])
+def test_no_feature_reads_a_fact_dated_after_its_feature_date(built_warehouse, dbt_target, days_back):
+    """Removing every fact after a cut-off leaves each row dated on or before it unchanged (and
+    changes later rows, so the check can fail)."""
+    cutoff = TEST_AS_OF - timedelta(days=days_back)
+    dates = dict(query(built_warehouse, f"select risk_point_id, feature_date from {FEATURES_TABLE}"))
     before = _features(built_warehouse)
-    training = sum(1 for r in before.values() if r[0] is not None)
-    assert training > 0 and len(before) > training, "the test world needs training and scoring rows"
+    early = [k for k, d in dates.items() if d <= cutoff]
+    late = [k for k, d in dates.items() if d > cutoff]
+    assert early and late, "the test world needs feature dates on both sides of the cut-off"
     rebuild = ["run", "--select", "int_renewal_features_derived", "--vars", AS_OF_VARS]
     try:
-        # Facts the day after every row's feature date (and a month after) change nothing ...
-        _plant(built_warehouse, 1)
-        _plant(built_warehouse, 30)
+        _cut_after(built_warehouse, cutoff)
         dbt(rebuild, built_warehouse, dbt_target)
         after = _features(built_warehouse)
-        moved = [k for k in before if after.get(k) != before[k]]
-        assert set(after) == set(before) and not moved, f"{len(moved)} feature rows read later facts"
-        # ... while the same facts on the feature date itself do (the check can fail).
-        _plant(built_warehouse, 0)
-        dbt(rebuild, built_warehouse, dbt_target)
-        seen = _features(built_warehouse)
-        assert sum(seen[k] != before[k] for k in before) == len(before)
     finally:
-        _restore(built_warehouse, dbt_target)
+        _restore_cut(built_warehouse)
+        dbt(rebuild, built_warehouse, dbt_target)
+    moved = [k for k in early if after.get(k) != before[k]]
+    assert not moved, f"{len(moved)} of {len(early)} rows dated on or before {cutoff} read later facts"
+    assert sum(after.get(k) != before[k] for k in late) > len(late) // 2
+    assert _features(built_warehouse) == before
+
+
+def test_facts_after_the_latest_feature_date_change_nothing(built_warehouse, dbt_target):
+    before = _features(built_warehouse)
+    rebuild = ["run", "--select", "int_renewal_features_derived", "--vars", AS_OF_VARS]
+    try:
+        _plant_after_latest(built_warehouse, 1)
+        _plant_after_latest(built_warehouse, 30)
+        dbt(rebuild, built_warehouse, dbt_target)
+        after = _features(built_warehouse)
+    finally:
+        _remove_planted(built_warehouse, dbt_target)
+        dbt(rebuild, built_warehouse, dbt_target)
+    assert after == before
     assert _features(built_warehouse) == before
 
 
@@ -103,11 +145,11 @@ def fitted(built_warehouse, dbt_target):
     scoring models built with it; removed afterwards so the other tests see the rule points."""
     cfg = FitSettings(min_renewals=20, min_churned=3, refit_days=7, folds=3)
     summary = fit_renewal_risk(built_warehouse, TEST_AS_OF, cfg)
-    dbt(["run", "--select", "int_renewal_risks_scored+", "--vars", AS_OF_VARS], built_warehouse, dbt_target)
+    dbt(["run", "--select", *SCORING, "--vars", AS_OF_VARS], built_warehouse, dbt_target)
     yield summary, cfg
     with psycopg.connect(built_warehouse) as conn:
         conn.execute("delete from audit.risk_model_versions")
-    dbt(["run", "--select", "int_renewal_risks_scored+", "--vars", AS_OF_VARS], built_warehouse, dbt_target)
+    dbt(["run", "--select", *SCORING, "--vars", AS_OF_VARS], built_warehouse, dbt_target)
 
 
 def test_fitted_version_is_stored_and_applied(built_warehouse, fitted):

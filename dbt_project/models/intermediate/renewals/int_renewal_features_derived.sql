@@ -159,8 +159,8 @@ invited_stats as (
     left join risk_events
         on
             points.company_id = risk_events.company_id
+            and points.feature_date >= risk_events.event_date
             and risk_events.event_type = 'user_invited'
-            and risk_events.event_date <= points.feature_date
     group by points.contract_term_id, points.feature_date
 
 ),
@@ -285,14 +285,13 @@ final as (
         event_stats.key_contacts_left_180d::numeric as key_contacts_left_180d,
         (event_stats.nps_answers_365d > 0)::integer::numeric as has_nps_365d,
         event_stats.nps_latest,
-        event_stats.nps_average_365d,
-        case
-            when event_stats.nps_answers_365d > 1
-                then
-                    event_stats.nps_latest
-                    - (event_stats.nps_average_365d * event_stats.nps_answers_365d - event_stats.nps_latest)
-                    / (event_stats.nps_answers_365d - 1)
-        end as nps_change
+        round(event_stats.nps_average_365d, 3) as nps_average_365d,
+        round(
+            event_stats.nps_latest
+            - (event_stats.nps_average_365d * event_stats.nps_answers_365d - event_stats.nps_latest)
+            / nullif(event_stats.nps_answers_365d - 1, 0),
+            3
+        ) as nps_change
     from points
     inner join usage_stats
         on points.contract_term_id = usage_stats.contract_term_id and points.feature_date = usage_stats.feature_date

@@ -5,7 +5,7 @@
         unique_key='as_of_date',
         on_schema_change='append_new_columns',
         indexes=[{'columns': ['as_of_date']}, {'columns': ['contract_term_id', 'as_of_date']}],
-        post_hook=["delete from {{ this }} where as_of_date < {{ as_of_date() }} - {{ var('score_history_days', 400) }}"]
+        post_hook=["delete from {{ this }} where as_of_date < {{ as_of_date() }} - {{ var('score_history_days') }}"]
     )
 }}
 -- Every run's renewal scores, one row per contract term and as-of day, as they were computed
