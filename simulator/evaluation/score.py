@@ -64,6 +64,11 @@ def _fitted_share(units: Sequence[Scoring]) -> float | None:
     return metrics.share([s.row is not None and s.row.get("risk_method") == "fitted" for s in units])
 
 
+def _oracle_brier(units: Sequence[Scoring]) -> float | None:
+    items = _oracle_items(units, 90)
+    return metrics.brier(items) if items is not None else None
+
+
 def _brier(units: Sequence[Scoring]) -> float | None:
     return metrics.brier(_items(units))
 
@@ -154,6 +159,7 @@ def seed_units(record: dict, truth_data: dict) -> dict:
             "renewal_risk.fitted_share_90d": _scored(leads[90]),
             "renewal_risk.brier_90d": _scored(leads[90]),
             "renewal_risk.brier_base_rate": _scored(leads[90]),
+            "renewal_risk.oracle_brier_90d": _scored(leads[90]),
             "health.churner_non_green_60d": [s for s in lead60 if s.renewal.churned],
             "health.renewer_non_green_60d": [s for s in _scored(lead60) if not s.renewal.churned],
             "health.band_shares": band_days,
@@ -182,6 +188,7 @@ STATISTICS = {
     "renewal_risk.fitted_share_90d": _fitted_share,
     "renewal_risk.brier_90d": _brier,
     "renewal_risk.brier_base_rate": _base_brier,
+    "renewal_risk.oracle_brier_90d": _oracle_brier,
     "health.churner_non_green_60d": _non_green,
     "health.renewer_non_green_60d": _non_green,
     "health.band_shares": _band_shares,
