@@ -123,19 +123,33 @@ weighted_users as (
 
 ),
 
+new_users as (
+
+    -- Weighted users by the week of the account's life in which they were first seen active.
+    select
+        accounts.company_id,
+        greatest(0, (weighted_users.first_active_on - accounts.started_on) / 7) as week_index,
+        sum(weighted_users.user_weight) as new_weighted_users
+    from accounts
+    inner join weighted_users on accounts.product_account_id = weighted_users.account_id
+    group by accounts.company_id, greatest(0, (weighted_users.first_active_on - accounts.started_on) / 7)
+
+),
+
 weekly_users as (
 
-    -- Weighted users seen active by the end of the week.
+    -- Weighted users seen active by the end of the week (a running sum, no range join).
     select
         account_weeks.company_id,
         account_weeks.week_index,
-        sum(weighted_users.user_weight) as weighted_users
+        sum(coalesce(new_users.new_weighted_users, 0)) over (
+            partition by account_weeks.company_id
+            order by account_weeks.week_index
+            rows between unbounded preceding and current row
+        ) as weighted_users
     from account_weeks
-    inner join weighted_users
-        on
-            account_weeks.product_account_id = weighted_users.account_id
-            and weighted_users.first_active_on <= account_weeks.week_start + 6
-    group by account_weeks.company_id, account_weeks.week_index
+    left join new_users
+        on account_weeks.company_id = new_users.company_id and account_weeks.week_index = new_users.week_index
 
 ),
 
