@@ -1,23 +1,16 @@
--- Renewal-risk features, point-in-time: one row per contract term and feature date. Training
--- rows are the warehouse's own past renewals (outcome known by as_of_date) seen at each lead of
--- var risk_model_training_leads before their contract end; scoring rows are the current terms
--- seen on as_of_date. Every feature reads only facts dated on or before the row's feature_date
--- (usage from int_account_activity_daily, the rest from int_account_risk_events_dated);
--- tests/dbt/test_renewal_features_point_in_time.py plants later facts and checks nothing moves.
--- Features are null where the account had no data; the fitted model fills them (its fill_value).
+-- Renewal-risk features, point-in-time: one row per row of int_renewal_points_listed (past
+-- renewals at each training lead, current terms on as_of_date). Every feature reads only facts
+-- dated on or before the row's feature_date (usage from int_account_activity_daily, the rest
+-- from int_account_risk_events_dated); tests/dbt/test_renewal_risk_model.py removes every fact
+-- after a cut-off and checks no earlier row moves. Features are null where the account had no
+-- data; the fitted model fills them (its fill_value). The look-ups aggregate per point and join
+-- on its one key.
 {%- set leads = var('risk_model_training_leads') %}
-{%- set grace = var('risk_model_label_grace_days') %}
 with
 
-terms as (
+points as (
 
-    select * from {{ ref('int_contract_terms_derived') }}
-
-),
-
-accounts as (
-
-    select * from {{ ref('int_account_lifecycles_derived') }}
+    select * from {{ ref('int_renewal_points_listed') }}
 
 ),
 
@@ -33,66 +26,6 @@ risk_events as (
 
 ),
 
-terms_with_accounts as (
-
-    select
-        terms.contract_term_id,
-        terms.company_id,
-        terms.term_start_date,
-        terms.contract_end_date,
-        accounts.started_on,
-        accounts.churned_on,
-        accounts.segment
-    from terms
-    inner join accounts on terms.company_id = accounts.company_id
-
-),
-
-training_points as (
-
-    -- Renewals whose outcome is known on as_of_date: churned within the grace after the end,
-    -- or still a customer after it. Each is seen at every lead while the account was live.
-    select
-        terms_with_accounts.*,
-        leads.lead_days,
-        terms_with_accounts.contract_end_date - leads.lead_days as feature_date,
-        true as is_training,
-        coalesce(terms_with_accounts.churned_on <= terms_with_accounts.contract_end_date + {{ grace }}, false)
-        as is_churned
-    from terms_with_accounts
-    cross join unnest(array[{{ leads | join(', ') }}]) as leads (lead_days)
-    where
-        terms_with_accounts.contract_end_date <= {{ as_of_date() }} - {{ grace }}
-        and terms_with_accounts.contract_end_date > {{ as_of_date() }} - {{ var('risk_model_training_days') }}
-        and terms_with_accounts.term_start_date <= terms_with_accounts.contract_end_date - leads.lead_days
-        and coalesce(terms_with_accounts.churned_on > terms_with_accounts.contract_end_date - leads.lead_days, true)
-
-),
-
-scoring_points as (
-
-    select
-        terms_with_accounts.*,
-        terms_with_accounts.contract_end_date - {{ as_of_date() }} as lead_days,
-        {{ as_of_date() }} as feature_date,
-        false as is_training,
-        null::boolean as is_churned
-    from terms_with_accounts
-    where
-        terms_with_accounts.term_start_date <= {{ as_of_date() }}
-        and terms_with_accounts.contract_end_date > {{ as_of_date() }}
-        and coalesce(terms_with_accounts.churned_on > {{ as_of_date() }}, true)
-
-),
-
-points as (
-
-    select * from training_points
-    union all
-    select * from scoring_points
-
-),
-
 event_history as (
 
     -- Usage features need their whole look-back inside the loaded event history: a window
@@ -104,8 +37,7 @@ event_history as (
 activity_stats as (
 
     select
-        points.contract_term_id,
-        points.feature_date,
+        points.risk_point_id,
         coalesce(sum(activity.active_users) filter (where activity.activity_date > points.feature_date - 28), 0)
         as user_days_28d,
         coalesce(sum(activity.active_users) filter (
@@ -130,7 +62,7 @@ activity_stats as (
             points.company_id = activity.company_id
             and points.feature_date >= activity.activity_date
             and activity.activity_date > points.feature_date - 182
-    group by points.contract_term_id, points.feature_date
+    group by points.risk_point_id
 
 ),
 
@@ -140,10 +72,7 @@ usage_stats as (
         activity_stats.*,
         points.feature_date - 182 >= event_history.first_activity_date as is_history_covered
     from activity_stats
-    inner join points
-        on
-            activity_stats.contract_term_id = points.contract_term_id
-            and activity_stats.feature_date = points.feature_date
+    inner join points on activity_stats.risk_point_id = points.risk_point_id
     cross join event_history
 
 ),
@@ -152,8 +81,7 @@ invited_stats as (
 
     -- Users invited up to the feature date, over the whole history (not only the last year).
     select
-        points.contract_term_id,
-        points.feature_date,
+        points.risk_point_id,
         count(risk_events.event_date) as users_invited
     from points
     left join risk_events
@@ -161,15 +89,14 @@ invited_stats as (
             points.company_id = risk_events.company_id
             and points.feature_date >= risk_events.event_date
             and risk_events.event_type = 'user_invited'
-    group by points.contract_term_id, points.feature_date
+    group by points.risk_point_id
 
 ),
 
 event_stats as (
 
     select
-        points.contract_term_id,
-        points.feature_date,
+        points.risk_point_id,
         count(*) filter (
             where risk_events.event_type in ('ticket', 'high_severity_ticket')
             and risk_events.event_date > points.feature_date - 90
@@ -216,14 +143,14 @@ event_stats as (
             points.company_id = risk_events.company_id
             and points.feature_date >= risk_events.event_date
             and risk_events.event_date > points.feature_date - 365
-    group by points.contract_term_id, points.feature_date
+    group by points.risk_point_id
 
 ),
 
 final as (
 
     select
-        md5(points.contract_term_id || '|' || points.feature_date::text) as risk_point_id,
+        points.risk_point_id,
         points.contract_term_id,
         points.company_id,
         points.contract_end_date,
@@ -293,12 +220,9 @@ final as (
             3
         ) as nps_change
     from points
-    inner join usage_stats
-        on points.contract_term_id = usage_stats.contract_term_id and points.feature_date = usage_stats.feature_date
-    inner join event_stats
-        on points.contract_term_id = event_stats.contract_term_id and points.feature_date = event_stats.feature_date
-    inner join invited_stats
-        on points.contract_term_id = invited_stats.contract_term_id and points.feature_date = invited_stats.feature_date
+    inner join usage_stats on points.risk_point_id = usage_stats.risk_point_id
+    inner join event_stats on points.risk_point_id = event_stats.risk_point_id
+    inner join invited_stats on points.risk_point_id = invited_stats.risk_point_id
 
 )
 
