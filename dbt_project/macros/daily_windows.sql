@@ -120,3 +120,21 @@
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
+
+{% macro events_first_rebuilt_day(date_column) -%}
+    {#- Models over the whole event history (int_user_days_aggregated, int_account_activity_daily):
+        a full build starts at var events_start_date; an incremental run at the newest day
+        already built minus `late_arrival_days`, so late events are picked up and older days are
+        never rescanned. -#}
+    {%- if is_incremental() -%}
+        {%- set newest_rebuilt_from -%}
+            select
+                coalesce(max(already_built.{{ date_column }}), '{{ var("events_start_date") }}'::date)
+                - {{ var('late_arrival_days') }}
+            from {{ this }} as already_built
+        {%- endset -%}
+        {{ inlined_date(newest_rebuilt_from) }}
+    {%- else -%}
+        '{{ var("events_start_date") }}'::date
+    {%- endif -%}
+{%- endmacro %}

@@ -11,19 +11,7 @@
 -- newest day already aggregated minus `late_arrival_days` onwards, and replaces those days,
 -- so late events are picked up and history is never rescanned. The rebuilt days are replaced
 -- whole (delete+insert on the indexed `activity_date`), so only whole days are written.
-{%- set first_day -%}
-    {%- if is_incremental() -%}
-        {%- set newest_rebuilt_from -%}
-            select
-                coalesce(max(already_aggregated.activity_date), '{{ var("events_start_date") }}'::date)
-                - {{ var('late_arrival_days') }}
-            from {{ this }} as already_aggregated
-        {%- endset -%}
-        {{ inlined_date(newest_rebuilt_from) }}
-    {%- else -%}
-        '{{ var("events_start_date") }}'::date
-    {%- endif -%}
-{%- endset %}
+{%- set first_day = events_first_rebuilt_day('activity_date') %}
 with
 
 events as (

@@ -12,19 +12,7 @@
 -- marts keep only their window): the renewal-risk features read usage as it was on any past
 -- day from here. Incremental like int_user_days_aggregated: a run replaces the days from the
 -- newest one aggregated minus `late_arrival_days`.
-{%- set first_day -%}
-    {%- if is_incremental() -%}
-        {%- set newest_rebuilt_from -%}
-            select
-                coalesce(max(already_aggregated.activity_date), '{{ var("events_start_date") }}'::date)
-                - {{ var('late_arrival_days') }}
-            from {{ this }} as already_aggregated
-        {%- endset -%}
-        {{ inlined_date(newest_rebuilt_from) }}
-    {%- else -%}
-        '{{ var("events_start_date") }}'::date
-    {%- endif -%}
-{%- endset %}
+{%- set first_day = events_first_rebuilt_day('activity_date') %}
 with
 
 user_days as (

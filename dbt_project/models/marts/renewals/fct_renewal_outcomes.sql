@@ -43,10 +43,12 @@ ended as (
 
 ),
 
-scores_90d as (
+scores as (
 
-    select distinct on (ended.contract_term_id)
+    -- Per renewal and lead, the last run on or before that many days before the end.
+    select distinct on (ended.contract_term_id, leads.lead_days)
         ended.contract_term_id,
+        leads.lead_days,
         history.as_of_date,
         history.arr_usd,
         history.risk_score,
@@ -54,55 +56,14 @@ scores_90d as (
         history.health_band,
         history.forecast_category
     from ended
+    cross join unnest(array[90, 60, 30]) as leads (lead_days)
     inner join history
         on
             ended.contract_term_id = history.contract_term_id
-            and history.as_of_date <= ended.contract_end_date - 90
+            and history.as_of_date <= ended.contract_end_date - leads.lead_days
             and history.as_of_date
-            > ended.contract_end_date - 90 - {{ var('renewal_outcome_score_tolerance_days') }}
-    order by ended.contract_term_id asc, history.as_of_date desc
-
-),
-
-scores_60d as (
-
-    select distinct on (ended.contract_term_id)
-        ended.contract_term_id,
-        history.as_of_date,
-        history.arr_usd,
-        history.risk_score,
-        history.risk_method,
-        history.health_band,
-        history.forecast_category
-    from ended
-    inner join history
-        on
-            ended.contract_term_id = history.contract_term_id
-            and history.as_of_date <= ended.contract_end_date - 60
-            and history.as_of_date
-            > ended.contract_end_date - 60 - {{ var('renewal_outcome_score_tolerance_days') }}
-    order by ended.contract_term_id asc, history.as_of_date desc
-
-),
-
-scores_30d as (
-
-    select distinct on (ended.contract_term_id)
-        ended.contract_term_id,
-        history.as_of_date,
-        history.arr_usd,
-        history.risk_score,
-        history.risk_method,
-        history.health_band,
-        history.forecast_category
-    from ended
-    inner join history
-        on
-            ended.contract_term_id = history.contract_term_id
-            and history.as_of_date <= ended.contract_end_date - 30
-            and history.as_of_date
-            > ended.contract_end_date - 30 - {{ var('renewal_outcome_score_tolerance_days') }}
-    order by ended.contract_term_id asc, history.as_of_date desc
+            > ended.contract_end_date - leads.lead_days - {{ var('renewal_outcome_score_tolerance_days') }}
+    order by ended.contract_term_id asc, leads.lead_days asc, history.as_of_date desc
 
 ),
 
@@ -133,9 +94,12 @@ final as (
         scores_30d.health_band as health_band_30d,
         scores_30d.forecast_category as forecast_category_30d
     from ended
-    left join scores_90d on ended.contract_term_id = scores_90d.contract_term_id
-    left join scores_60d on ended.contract_term_id = scores_60d.contract_term_id
-    left join scores_30d on ended.contract_term_id = scores_30d.contract_term_id
+    left join scores as scores_90d
+        on ended.contract_term_id = scores_90d.contract_term_id and scores_90d.lead_days = 90
+    left join scores as scores_60d
+        on ended.contract_term_id = scores_60d.contract_term_id and scores_60d.lead_days = 60
+    left join scores as scores_30d
+        on ended.contract_term_id = scores_30d.contract_term_id and scores_30d.lead_days = 30
 
 )
 
