@@ -456,13 +456,16 @@ class HubSpotApi:
         inputs = self._inputs(req.json())
         started = iso_ms(int(time.time() * 1000))
         defs = tasks.definitions(self.state, otype)
-        results, errors = [], []
-        for inp in inputs:
+        keyed = []
+        for inp in inputs:  # checked before any write: a bad idProperty fails the whole batch
             key, value = inp.get("idProperty") or req.arg("idProperty"), str(inp.get("id") or "")
             if not key or not value or not (defs.get(key) or {}).get("hasUniqueValue") or key == "hs_object_id":
                 raise HubSpotError(
                     400, f"idProperty {key!r} is not a unique value property of {otype}; upsert needs one and an id"
                 )
+            keyed.append((key, value, inp))
+        results, errors = [], []
+        for key, value, inp in keyed:
             props = {**(inp.get("properties") or {}), key: value}
             with self.state.lock:
                 row = self.state.conn.execute(

@@ -331,9 +331,21 @@ def test_custom_property_and_upsert(hs, hubspot_schema):
     assert again["new"] is False and again["id"] == created["id"]
     not_unique = hs.post(
         hs.base + TASKS + "/batch/upsert",
-        json={"inputs": [{"idProperty": "hs_task_subject", "id": "x", "properties": {}}]},
+        json={
+            "inputs": [
+                {"idProperty": "postsale_task_key", "id": "acct-2:renewal", "properties": _task()["properties"]},
+                {"idProperty": "hs_task_subject", "id": "x", "properties": {}},
+            ]
+        },
     )
     assert not_unique.status_code == 400
+    hubspot_schema(SPEC, "Error", not_unique.json())
+    none = {
+        "filterGroups": [
+            {"filters": [{"propertyName": "postsale_task_key", "operator": "EQ", "value": "acct-2:renewal"}]}
+        ]
+    }
+    assert hs.post(hs.base + TASKS + "/search", json=none).json()["total"] == 0  # the batch wrote nothing
     found = hs.post(
         hs.base + TASKS + "/search",
         json={
