@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from simulator.server import hubspot_tasks
 from simulator.server.app import MockHTTPServer, Router
 from simulator.server.control import ControlApi
 from simulator.server.faults import Fault, FaultInjector, parse_faults
@@ -83,6 +84,16 @@ class MockApiServer:
     def advance(self, days: int = 1):
         """Move the world's clock forward; returns the new clock date."""
         return self.app.state.advance(days)
+
+    def complete_task(self, task_id: str) -> bool:
+        """As a CSM: mark a HubSpot task completed. False when no live task has that id."""
+        return hubspot_tasks.complete(self.app.state, str(task_id))
+
+    def delete_task(self, task_id: str, purge: bool = False) -> bool:
+        """As a CSM: delete a HubSpot task (archive it; `purge` removes it for good)."""
+        if purge:
+            return hubspot_tasks.purge(self.app.state, str(task_id))
+        return hubspot_tasks.archive(self.app.state, "tasks", str(task_id))
 
     def set_faults(self, faults: list[dict | Fault]) -> None:
         """Replace the active fault rules (see `simulator.server.faults`)."""

@@ -1,4 +1,5 @@
-"""Control endpoints (`/_control/...`) for tests and demos: clock and time travel.
+"""Control endpoints (`/_control/...`) for tests and demos: clock, time travel, faults, and
+what a CSM does by hand in HubSpot (complete or delete a task).
 
 Open when the server is bound to loopback (the default, the tests, `make demo`); on any other
 address every route but `GET /clock` needs the `SIMULATOR_CONTROL_TOKEN` token in the
@@ -10,13 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from simulator.server import hubspot_tasks
 from simulator.server.faults import FaultInjector, parse_faults
 from simulator.server.http import Request, Response
 from simulator.server.state import WorldState
 
 
 class ControlApi:
-    """`GET /_control/clock`, `POST /_control/advance {"days": n}`, `GET|POST|DELETE /_control/faults`."""
+    """`GET /_control/clock`, `POST /_control/advance {"days": n}`, `GET|POST|DELETE /_control/faults`,
+    `POST /_control/hubspot/tasks/{id}/complete`, `DELETE /_control/hubspot/tasks/{id}[?purge=true]`."""
 
     def __init__(self, state: WorldState, faults: FaultInjector):
         self.state = state
@@ -29,7 +32,26 @@ class ControlApi:
             ("GET", r"/faults", self.get_faults),
             ("POST", r"/faults", self.set_faults),
             ("DELETE", r"/faults", self.clear_faults),
+            ("POST", r"/hubspot/tasks/(?P<id>\d+)/complete", self.complete_task),
+            ("DELETE", r"/hubspot/tasks/(?P<id>\d+)", self.delete_task),
         ]
+
+    def complete_task(self, req: Request) -> Response:
+        """A CSM marks the task completed in HubSpot (status COMPLETED, completion date stamped)."""
+        if not hubspot_tasks.complete(self.state, req.params["id"]):
+            return Response.json(404, {"error": f"no live task {req.params['id']}"})
+        return Response.json(200, {"id": req.params["id"], "hs_task_status": "COMPLETED"})
+
+    def delete_task(self, req: Request) -> Response:
+        """A CSM deletes the task: archived (HubSpot's recycle bin), or gone for good with `purge=true`."""
+        oid = req.params["id"]
+        if (req.arg("purge") or "false").lower() == "true":
+            if not hubspot_tasks.purge(self.state, oid):
+                return Response.json(404, {"error": f"no task {oid}"})
+            return Response.json(200, {"id": oid, "purged": True})
+        if not hubspot_tasks.archive(self.state, "tasks", oid):
+            return Response.json(404, {"error": f"no live task {oid}"})
+        return Response.json(200, {"id": oid, "archived": True})
 
     def get_faults(self, req: Request) -> Response:
         return Response.json(200, {"faults": self.faults.describe()})

@@ -4,7 +4,9 @@ Objects (companies, contacts, deals, tickets, feedback_submissions; also by id 0
 0-3, 0-5, 0-19): list with `limit`/`after`/`properties`/`associations`, read, batch read,
 search (filterGroups, sorts, 200 per page, 10,000-result cap), batch update (<= 100 inputs,
 207 multi-status for bad inputs; writes persist). Properties and property groups (read and
-create), owners, v3 association batch reads. Every response carries the
+create), owners, v3 association batch reads. Tasks (`tasks`, `0-27`) are written by clients:
+create (single and batch, with associations), upsert, update, archive (see `hubspot_tasks`);
+`archived=true` reads archived objects. Every response carries the
 `X-HubSpot-RateLimit-*` headers; the 10-second window and search's per-second limit answer
 429 with HubSpot's RATE_LIMIT body when exceeded.
 """
@@ -20,9 +22,12 @@ import zlib
 from collections import deque
 from collections.abc import Callable
 
+from simulator.server import hubspot_tasks as tasks
 from simulator.server.auth import check_hubspot
 from simulator.server.http import Request, Response
+from simulator.server.hubspot_errors import HubSpotError, not_found, standard_error
 from simulator.server.hubspot_query import (
+    DEFAULT_PROPERTIES,
     OBJECT_ALIASES,
     SearchError,
     filters_sql,
@@ -31,26 +36,10 @@ from simulator.server.hubspot_query import (
     sort_sql,
 )
 from simulator.server.state import WorldState
+from simulator.world.crm_schema import definition_rows
 
 SEARCH_MAX_RESULTS = 10_000
 BATCH_MAX = 100
-READ_ONLY = {"hs_object_id", "createdate", "hs_lastmodifieddate", "lastmodifieddate", "hs_createdate"}
-
-
-class HubSpotError(Exception):
-    def __init__(self, status: int, message: str, category: str = "VALIDATION_ERROR", **extra: object):
-        super().__init__(message)
-        self.status, self.message, self.category, self.extra = status, message, category, extra
-
-    def response(self) -> Response:
-        body = {
-            "status": "error",
-            "message": self.message,
-            "correlationId": str(uuid.uuid4()),
-            "category": self.category,
-            **self.extra,
-        }
-        return Response.json(self.status, body)
 
 
 class RateLimiter:
@@ -126,9 +115,22 @@ class HubSpotApi:
     def __init__(self, state: WorldState):
         self.state = state
         self.limiter = RateLimiter()
+        self._backfill_definitions()
+
+    def _backfill_definitions(self) -> None:
+        """Worlds generated before an object type existed (tasks) get its property definitions."""
+        with self.state.lock:
+            ts = self.state.conn.execute(
+                "SELECT MIN(created) FROM versions WHERE vendor='hubspot' AND otype='owners'"
+            ).fetchone()[0]
+            props, groups = definition_rows(ts or 0, tasks.WRITABLE)
+            self.state.conn.executemany("INSERT OR IGNORE INTO hubspot_properties VALUES (?,?,?)", props)
+            self.state.conn.executemany("INSERT OR IGNORE INTO hubspot_property_groups VALUES (?,?,?)", groups)
+            self.state.conn.commit()
 
     def routes(self) -> list[tuple[str, str, Callable[[Request], Response]]]:
         obj = r"/crm/v3/objects/(?P<type>[\w-]+)"
+        task = r"/crm/v3/objects/(?P<type>tasks|task|0-27)"
         return [
             ("GET", r"/crm/v3/owners", self.list_owners),
             ("GET", r"/crm/v3/owners/(?P<id>\d+)", self.get_owner),
@@ -139,6 +141,12 @@ class HubSpotApi:
             ("POST", r"/crm/v3/properties/(?P<type>[\w-]+)", self.create_property),
             ("GET", r"/crm/v3/properties/(?P<type>[\w-]+)/(?P<name>[\w-]+)", self.get_property),
             ("POST", r"/crm/v3/associations/(?P<from>[\w-]+)/(?P<to>[\w-]+)/batch/read", self.assoc_batch_read),
+            ("POST", task, self.create_object),
+            ("POST", task + "/batch/create", self.batch_create),
+            ("POST", task + "/batch/upsert", self.batch_upsert),
+            ("POST", task + "/batch/archive", self.batch_archive),
+            ("PATCH", task + r"/(?P<id>\d+)", self.update_object),
+            ("DELETE", task + r"/(?P<id>\d+)", self.archive_object),
             ("POST", obj + "/search", self.search),
             ("POST", obj + "/batch/read", self.batch_read),
             ("POST", obj + "/batch/update", self.batch_update),
@@ -199,12 +207,12 @@ class HubSpotApi:
                     out[fid].setdefault(to_type, {"results": []})["results"].append({"id": tid, "type": typ})
         return out
 
-    def _render_rows(self, otype: str, rows, props: list[str], assoc: list[str]) -> list[dict]:
+    def _render_rows(self, otype: str, rows, props: list[str], assoc: list[str], archived: bool = False) -> list[dict]:
         known = self._known(otype)
         links = self._associations(otype, [r[0] for r in rows], assoc)
         out = []
         for oid, created, modified, body in rows:
-            o = render_object(otype, oid, created, modified, json.loads(body), props, known)
+            o = render_object(otype, oid, created, modified, json.loads(body), props, known, archived)
             if links.get(oid):
                 o["associations"] = links[oid]
             out.append(o)
@@ -219,19 +227,22 @@ class HubSpotApi:
         after = req.arg("after") or ""
         if after and not after.isdigit():
             raise HubSpotError(400, f"Invalid after value: {after}")
-        if (req.arg("archived") or "false").lower() == "true":
-            return Response.json(200, {"results": []})  # nothing is archived in the simulated CRM
+        archived = _flag(req, "archived")
         with self.state.lock:
             rows = self.state.conn.execute(
                 "SELECT id, created, modified, body FROM current WHERE vendor='hubspot' AND otype=? "
-                "AND deleted=0 AND CAST(id AS INTEGER) >= ? ORDER BY CAST(id AS INTEGER) LIMIT ?",
-                (otype, int(after or 0), limit + 1),
+                "AND deleted=? AND CAST(id AS INTEGER) >= ? ORDER BY CAST(id AS INTEGER) LIMIT ?",
+                (otype, int(archived), int(after or 0), limit + 1),
             ).fetchall()
         more = len(rows) > limit
         rows = rows[:limit]
         body: dict = {
             "results": self._render_rows(
-                otype, rows, self._csv(req.query.get("properties")), self._csv(req.query.get("associations"))
+                otype,
+                rows,
+                self._csv(req.query.get("properties")),
+                self._csv(req.query.get("associations")),
+                archived,
             )
         }
         if more:
@@ -241,11 +252,12 @@ class HubSpotApi:
 
     def get_object(self, req: Request) -> Response:
         otype = self._otype(req)
+        archived = _flag(req, "archived")
         with self.state.lock:
             row = self.state.conn.execute(
                 "SELECT id, created, modified, body FROM current "
-                "WHERE vendor='hubspot' AND otype=? AND id=? AND deleted=0",
-                (otype, req.params["id"]),
+                "WHERE vendor='hubspot' AND otype=? AND id=? AND deleted=?",
+                (otype, req.params["id"], int(archived)),
             ).fetchone()
         if not row:
             raise HubSpotError(
@@ -255,7 +267,11 @@ class HubSpotApi:
                 context={"id": [req.params["id"]]},
             )
         obj = self._render_rows(
-            otype, [row], self._csv(req.query.get("properties")), self._csv(req.query.get("associations"))
+            otype,
+            [row],
+            self._csv(req.query.get("properties")),
+            self._csv(req.query.get("associations")),
+            archived,
         )
         return Response.json(200, obj[0])
 
@@ -266,19 +282,20 @@ class HubSpotApi:
         if len(inputs) > BATCH_MAX:
             raise HubSpotError(400, f"Batch input size must be at most {BATCH_MAX}")
         ids = [str(i.get("id")) for i in inputs]
+        archived = _flag(req, "archived")
         started = iso_ms(int(time.time() * 1000))
         with self.state.lock:
             rows = self.state.conn.execute(
-                f"SELECT id, created, modified, body FROM current WHERE vendor='hubspot' AND otype=? AND deleted=0 "
+                f"SELECT id, created, modified, body FROM current WHERE vendor='hubspot' AND otype=? AND deleted=? "
                 f"AND id IN ({','.join('?' * len(ids)) or 'NULL'}) ORDER BY CAST(id AS INTEGER)",
-                (otype, *ids),
+                (otype, int(archived), *ids),
             ).fetchall()
-        results = self._render_rows(otype, rows, body.get("properties") or [], [])
+        results = self._render_rows(otype, rows, body.get("properties") or [], [], archived)
         missing = sorted(set(ids) - {r[0] for r in rows})
-        return self._batch_response(results, started, [_not_found(missing)] if missing else [])
+        return self._batch_response(results, started, [not_found(missing)] if missing else [])
 
     @staticmethod
-    def _batch_response(results: list[dict], started: str, errors: list[dict]) -> Response:
+    def _batch_response(results: list[dict], started: str, errors: list[dict], ok_status: int = 200) -> Response:
         out: dict = {
             "status": "COMPLETE",
             "results": results,
@@ -289,7 +306,7 @@ class HubSpotApi:
             out["numErrors"] = len(errors)
             out["errors"] = errors
             return Response.json(207, out)
-        return Response.json(200, out)
+        return Response.json(ok_status, out)
 
     def batch_update(self, req: Request) -> Response:
         otype = self._otype(req)
@@ -300,33 +317,14 @@ class HubSpotApi:
         if len(inputs) > BATCH_MAX:
             raise HubSpotError(400, f"Batch input size must be at most {BATCH_MAX}; got {len(inputs)}")
         started = iso_ms(int(time.time() * 1000))
-        known = self._known(otype)
         errors, updated = [], []
         for inp in inputs:
             oid = str(inp.get("id"))
-            props = inp.get("properties") or {}
-            with self.state.lock:
-                row = self.state.conn.execute(
-                    "SELECT created FROM current WHERE vendor='hubspot' AND otype=? AND id=? AND deleted=0",
-                    (otype, oid),
-                ).fetchone()
-            if not row:
-                errors.append(_not_found([oid]))
-                continue
-            bad = sorted(p for p in props if p not in known or p in READ_ONLY)
-            if bad:
-                errors.append(
-                    _standard_error(
-                        "VALIDATION_ERROR",
-                        "Property values were not valid: "
-                        + ", ".join(f"Property {p!r} does not exist or is read-only" for p in bad),
-                        {"propertyName": bad, "id": [oid]},
-                    )
-                )
-                continue
-            patch = {k: (None if v is None or v == "" else str(v)) for k, v in props.items()}
-            self.state.write_version("hubspot", otype, oid, row[0], patch)
-            updated.append(oid)
+            error = tasks.update(self.state, otype, oid, inp.get("properties") or {})
+            if error:
+                errors.append(error)
+            else:
+                updated.append(oid)
         rows = []
         if updated:
             with self.state.lock:
@@ -352,7 +350,7 @@ class HubSpotApi:
                 f"after ({after}) + limit ({limit}) exceeds it. Narrow the query instead of paging further.",
                 "VALIDATION_ERROR",
             )
-        where, args = filters_sql(otype, body.get("filterGroups") or [])
+        where, args = filters_sql(otype, body.get("filterGroups") or [], self.state.cutoff_ms)
         query = body.get("query")
         if query:
             where = f"({where}) AND body LIKE ?"
@@ -381,6 +379,142 @@ class HubSpotApi:
             out["paging"] = {"next": {"after": str(nxt), "link": f"?after={nxt}"}}
         return Response.json(200, out)
 
+    # -- client-written objects (tasks) ------------------------------------------------
+    def _rows(self, otype: str, ids: list[str]) -> list:
+        with self.state.lock:
+            found = {
+                r[0]: r
+                for r in self.state.conn.execute(
+                    f"SELECT id, created, modified, body FROM current WHERE vendor='hubspot' AND otype=? "
+                    f"AND id IN ({','.join('?' * len(ids)) or 'NULL'})",
+                    (otype, *ids),
+                )
+            }
+        return [found[i] for i in ids if i in found]
+
+    def _written(self, otype: str, ids: list[str], names: set[str]) -> list[dict]:
+        """Objects as a write answers them: the type's default properties plus those written."""
+        return self._render_rows(otype, self._rows(otype, ids), sorted(names | set(DEFAULT_PROPERTIES[otype])), [])
+
+    def _create(self, otype: str, inp: object) -> tuple[str, set[str]]:
+        """Validate and store one `SimplePublicObjectInputForCreate`; HubSpotError when invalid."""
+        if not isinstance(inp, dict):
+            raise HubSpotError(400, "Invalid input JSON: each input must be an object with properties")
+        props = inp.get("properties") or {}
+        patch, problems = tasks.validate(self.state, otype, props, creating=True)
+        tasks.raise_invalid(problems)
+        links = tasks.parse_associations(self.state, otype, inp.get("associations"))
+        if otype == "tasks":
+            patch.setdefault("hs_task_status", "NOT_STARTED")
+        patch = tasks.with_derived(otype, patch, {}, self.state.now_ms)
+        return tasks.insert(self.state, otype, patch, links), set(patch)
+
+    @staticmethod
+    def _inputs(body: object) -> list:
+        inputs = body.get("inputs") if isinstance(body, dict) else None
+        if not isinstance(inputs, list) or not inputs:
+            raise HubSpotError(400, "inputs must be a non-empty list")
+        if len(inputs) > BATCH_MAX:
+            raise HubSpotError(400, f"Batch input size must be at most {BATCH_MAX}; got {len(inputs)}")
+        return inputs
+
+    def create_object(self, req: Request) -> Response:
+        otype = self._otype(req)
+        oid, names = self._create(otype, req.json())
+        return Response.json(201, self._written(otype, [oid], names)[0])
+
+    def batch_create(self, req: Request) -> Response:
+        """201 when every input was created, else 207 with the created ones and an error per failed input."""
+        otype = self._otype(req)
+        inputs = self._inputs(req.json())
+        started = iso_ms(int(time.time() * 1000))
+        created, names, errors, traces = [], set(), [], {}
+        for i, inp in enumerate(inputs):
+            trace = inp.get("objectWriteTraceId") if isinstance(inp, dict) else None
+            try:
+                oid, written = self._create(otype, inp)
+            except HubSpotError as e:
+                context = {k: list(v) for k, v in dict(e.extra.get("context") or {}).items()}
+                context["objectWriteTraceId" if trace else "inputIndex"] = [str(trace if trace else i)]
+                err = standard_error(e.category, e.message, context)
+                err["errors"] = list(e.extra.get("errors") or [])
+                errors.append(err)
+                continue
+            created.append(oid)
+            names |= written
+            if trace:
+                traces[oid] = str(trace)
+        results = self._written(otype, created, names)
+        for r in results:
+            if r["id"] in traces:
+                r["objectWriteTraceId"] = traces[r["id"]]
+        return self._batch_response(results, started, errors, ok_status=201)
+
+    def batch_upsert(self, req: Request) -> Response:
+        """Create or update by a unique property (`idProperty`, per input or as a query parameter)."""
+        otype = self._otype(req)
+        inputs = self._inputs(req.json())
+        started = iso_ms(int(time.time() * 1000))
+        defs = tasks.definitions(self.state, otype)
+        keyed = []
+        for inp in inputs:  # checked before any write: a bad idProperty fails the whole batch
+            key, value = inp.get("idProperty") or req.arg("idProperty"), str(inp.get("id") or "")
+            if not key or not value or not (defs.get(key) or {}).get("hasUniqueValue") or key == "hs_object_id":
+                raise HubSpotError(
+                    400, f"idProperty {key!r} is not a unique value property of {otype}; upsert needs one and an id"
+                )
+            keyed.append((key, value, inp))
+        results, errors = [], []
+        for key, value, inp in keyed:
+            props = {**(inp.get("properties") or {}), key: value}
+            with self.state.lock:
+                row = self.state.conn.execute(
+                    "SELECT id FROM current WHERE vendor='hubspot' AND otype=? AND deleted=0 "
+                    "AND json_extract(body, '$.\"' || ? || '\"') = ? ORDER BY CAST(id AS INTEGER) LIMIT 1",
+                    (otype, key.replace('"', ""), value),
+                ).fetchone()
+            if row:
+                error = tasks.update(self.state, otype, row[0], props)
+                if error:
+                    errors.append(error)
+                    continue
+                oid, new = row[0], False
+            else:
+                try:
+                    oid, _ = self._create(otype, {"properties": props})
+                except HubSpotError as e:
+                    errors.append(standard_error(e.category, e.message, {"id": [value]}))
+                    continue
+                new = True
+            results.append({**self._written(otype, [oid], set(props))[0], "new": new})
+        return self._batch_response(results, started, errors)
+
+    def update_object(self, req: Request) -> Response:
+        otype, oid = self._otype(req), req.params["id"]
+        body = req.json() or {}
+        props = body.get("properties") if isinstance(body, dict) else None
+        if not isinstance(props, dict):
+            raise HubSpotError(400, "Invalid input JSON: properties must be an object")
+        error = tasks.update(self.state, otype, oid, props)
+        if error and error["category"] == "OBJECT_NOT_FOUND":
+            raise HubSpotError(
+                404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND", context={"id": [oid]}
+            )
+        if error:
+            raise HubSpotError(400, error["message"], "VALIDATION_ERROR", context=error["context"])
+        return Response.json(200, self._written(otype, [oid], set(props))[0])
+
+    def archive_object(self, req: Request) -> Response:
+        """204 whether or not the object existed, as HubSpot answers."""
+        tasks.archive(self.state, self._otype(req), req.params["id"])
+        return Response(204)
+
+    def batch_archive(self, req: Request) -> Response:
+        otype = self._otype(req)
+        for inp in self._inputs(req.json()):
+            tasks.archive(self.state, otype, str((inp or {}).get("id")))
+        return Response(204)
+
     # -- associations ------------------------------------------------------------------
     def assoc_batch_read(self, req: Request) -> Response:
         from_type, to_type = self._otype(req, "from"), self._otype(req, "to")
@@ -397,7 +531,7 @@ class HubSpotApi:
                 results.append({"from": {"id": oid}, "to": found["results"]})
             else:
                 errors.append(
-                    _standard_error(
+                    standard_error(
                         "OBJECT_NOT_FOUND",
                         f"No {to_type} is associated with {from_type.rstrip('s')} {oid}.",
                         {"fromId": [oid]},
@@ -499,6 +633,7 @@ class HubSpotApi:
                 self.state.now_ms,
             )
             prop["groupName"] = body["groupName"]
+            prop["hasUniqueValue"] = bool(body.get("hasUniqueValue", False))
             prop["description"] = body.get("description", "")
             if body.get("options"):
                 prop["options"] = [{"hidden": False, "displayOrder": i, **o} for i, o in enumerate(body["options"])]
@@ -550,14 +685,5 @@ class HubSpotApi:
         return Response.json(201, group, {"Location": f"/crm/v3/properties/{otype}/groups/{body['name']}"})
 
 
-def _standard_error(category: str, message: str, context: dict[str, list[str]]) -> dict:
-    """HubSpot's `StandardError` (an entry of a 207 multi-status response)."""
-    return {"status": "error", "category": category, "message": message, "context": context, "errors": [], "links": {}}
-
-
-def _not_found(ids: list[str]) -> dict:
-    return _standard_error(
-        "OBJECT_NOT_FOUND",
-        f"Could not get some objects, they may be deleted or not exist. Check that ids are valid. ids={ids}",
-        {"ids": ids},
-    )
+def _flag(req: Request, name: str) -> bool:
+    return (req.arg(name) or "false").lower() == "true"

@@ -25,6 +25,9 @@ OBJECT_ALIASES = {
     "feedback_submissions": "feedback_submissions",
     "feedback_submission": "feedback_submissions",
     "0-19": "feedback_submissions",
+    "tasks": "tasks",
+    "task": "tasks",
+    "0-27": "tasks",
 }
 
 # Properties returned when the request names none (HubSpot's defaults per object type).
@@ -53,10 +56,13 @@ DEFAULT_PROPERTIES = {
         "subject",
     ),
     "feedback_submissions": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+    "tasks": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
 }
 
 MODIFIED_PROP = {"contacts": "lastmodifieddate"}
-CREATED_PROP = {"feedback_submissions": "hs_createdate"}
+CREATED_PROP = {"feedback_submissions": "hs_createdate", "tasks": "hs_createdate"}
+# Datetime properties held in the body (as ISO 8601 strings); filters compare them as epoch ms.
+BODY_TIMES = {"hs_timestamp", "hs_task_completion_date"}
 
 
 def iso_ms(ms: int) -> str:
@@ -83,9 +89,19 @@ def computed_props(otype: str, oid: str, created: int, modified: int) -> dict[st
 
 
 def render_object(
-    otype: str, oid: str, created: int, modified: int, body: dict, requested: list[str] | None, known: set[str]
+    otype: str,
+    oid: str,
+    created: int,
+    modified: int,
+    body: dict,
+    requested: list[str] | None,
+    known: set[str],
+    archived: bool = False,
 ) -> dict:
-    """`SimplePublicObject`: requested (or default) properties; unknown names ignored, unset ones null."""
+    """`SimplePublicObject`: requested (or default) properties; unknown names ignored, unset ones null.
+
+    An archived object's last version is its archiving, so `archivedAt` is its modified time.
+    """
     props = {**body, **computed_props(otype, oid, created, modified)}
     names = requested if requested else DEFAULT_PROPERTIES[otype]
     out = {}
@@ -93,13 +109,16 @@ def render_object(
         if name in props or name in known:
             v = props.get(name)
             out[name] = None if v is None else str(v)
-    return {
+    obj = {
         "id": oid,
         "properties": out,
         "createdAt": iso_ms(created),
         "updatedAt": iso_ms(modified),
-        "archived": False,
+        "archived": archived,
     }
+    if archived:
+        obj["archivedAt"] = iso_ms(modified)
+    return obj
 
 
 class SearchError(ValueError):
@@ -115,6 +134,9 @@ def _column(otype: str, prop: str) -> tuple[str, bool]:
     if prop == "hs_object_id":
         return "CAST(id AS INTEGER)", False
     safe = prop.replace('"', "")
+    if prop in BODY_TIMES:
+        iso = f"json_extract(body, '$.\"{safe}\"')"
+        return f"CAST(ROUND((julianday({iso}) - 2440587.5) * 86400000) AS INTEGER)", True
     return f"json_extract(body, '$.\"{safe}\"')", False
 
 
@@ -130,8 +152,34 @@ def _value(v: object, is_time: bool) -> tuple[str, object]:
         return "?", s
 
 
-def filters_sql(otype: str, groups: list[dict]) -> tuple[str, list]:
-    """OR of filterGroups, each an AND of filters; `("1", [])` when there are none."""
+def _association_filter(otype: str, prop: str, op: str, f: dict, cutoff_ms: int | None) -> tuple[str, list]:
+    """`associations.company` (HubSpot's pseudo-property): objects associated with the given ids."""
+    target = OBJECT_ALIASES.get(prop.split(".", 1)[1])
+    if not target:
+        raise SearchError(f"Unknown association type in filter {prop}")
+    sub = "SELECT from_id FROM associations WHERE from_type=? AND to_type=?"
+    args: list = [otype, target]
+    if cutoff_ms is not None:
+        sub += " AND ts < ?"
+        args.append(cutoff_ms)
+    if op in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
+        return f"id {'NOT ' if op.startswith('NOT') else ''}IN ({sub})", args
+    if op in ("EQ", "NEQ"):
+        values = [str(f.get("value"))]
+    elif op in ("IN", "NOT_IN"):
+        values = [str(x) for x in f.get("values") or []]
+    else:
+        raise SearchError(f"Operator {op} is not supported for {prop}")
+    sub += f" AND to_id IN ({','.join('?' * len(values)) or 'NULL'})"
+    neg = "NOT " if op in ("NEQ", "NOT_IN") else ""
+    return f"id {neg}IN ({sub})", args + values
+
+
+def filters_sql(otype: str, groups: list[dict], cutoff_ms: int | None = None) -> tuple[str, list]:
+    """OR of filterGroups, each an AND of filters; `("1", [])` when there are none.
+
+    `associations.<type>` filters match objects associated with the given ids (visible before
+    `cutoff_ms` when given)."""
     if len(groups) > 5:
         raise SearchError("Too many filter groups (max 5)")
     ors, args = [], []
@@ -144,6 +192,11 @@ def filters_sql(otype: str, groups: list[dict]) -> tuple[str, list]:
             prop, op = f.get("propertyName"), str(f.get("operator", "")).upper()
             if not prop or not op:
                 raise SearchError("Each filter needs propertyName and operator")
+            if prop.startswith("associations."):
+                sql, extra = _association_filter(otype, prop, op, f, cutoff_ms)
+                ands.append(sql)
+                args += extra
+                continue
             expr, is_time = _column(otype, prop)
             cmp = {"EQ": "=", "NEQ": "!=", "GT": ">", "GTE": ">=", "LT": "<", "LTE": "<="}
             if op in cmp:

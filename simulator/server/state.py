@@ -77,21 +77,28 @@ class WorldState:
             self.conn.commit()
             self._materialised = clock
 
-    def write_version(self, vendor: str, otype: str, oid: str, created: int, patch: dict) -> int:
-        """Persist a client write (partial update) at the world's now; returns its ts."""
+    def write_version(
+        self, vendor: str, otype: str, oid: str, created: int, patch: dict, deleted: bool = False, commit: bool = True
+    ) -> int:
+        """Persist a client write (partial update; `deleted` archives) at the world's now; returns its ts.
+
+        `commit=False` leaves the transaction open for a caller writing several rows at once."""
         with self.lock:
             ts = self.now_ms
             self.conn.execute(
-                "INSERT INTO versions VALUES (?,?,?,?,?,0,1,?)", (vendor, otype, oid, ts, created, dumps(patch))
+                "INSERT INTO versions VALUES (?,?,?,?,?,?,1,?)",
+                (vendor, otype, oid, ts, created, int(deleted), dumps(patch)),
             )
             row = self.conn.execute(
                 "SELECT body FROM current WHERE vendor=? AND otype=? AND id=?", (vendor, otype, oid)
             ).fetchone()
             body = {**json.loads(row[0]), **patch} if row else patch
             self.conn.execute(
-                "INSERT OR REPLACE INTO current VALUES (?,?,?,?,?,0,?)", (vendor, otype, oid, created, ts, dumps(body))
+                "INSERT OR REPLACE INTO current VALUES (?,?,?,?,?,?,?)",
+                (vendor, otype, oid, created, ts, int(deleted), dumps(body)),
             )
-            self.conn.commit()
+            if commit:
+                self.conn.commit()
             return ts
 
     def close(self) -> None:

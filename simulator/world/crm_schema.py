@@ -2,14 +2,15 @@
 
 Built-in properties mirror HubSpot's names (`name`, `domain`, `dealstage`, ...); the
 project's own properties live in the `postsale` group. The properties API serves these
-definitions and accepts new ones (reverse ETL creates its score properties there).
+definitions and accepts new ones (reverse ETL creates its score properties there). Tasks
+are written only by clients; their definitions exist so writes can be validated.
 """
 
 from __future__ import annotations
 
 from simulator.world.store import WorldWriter, dumps
 
-OBJECT_TYPES = ("companies", "contacts", "deals", "tickets", "feedback_submissions")
+OBJECT_TYPES = ("companies", "contacts", "deals", "tickets", "feedback_submissions", "tasks")
 
 GROUPS = {
     "companies": ("companyinformation", "Company information"),
@@ -17,7 +18,18 @@ GROUPS = {
     "deals": ("dealinformation", "Deal information"),
     "tickets": ("ticketinformation", "Ticket information"),
     "feedback_submissions": ("feedback_submission_information", "Feedback submission information"),
+    "tasks": ("task", "Task information"),
 }
+TASK_STATUSES = ("NOT_STARTED", "IN_PROGRESS", "WAITING", "COMPLETED", "DEFERRED")
+# Values no client may write: derived from the row (ids, dates) or set by HubSpot itself.
+READ_ONLY_VALUES = (
+    "hs_lastmodifieddate",
+    "lastmodifieddate",
+    "hs_object_id",
+    "createdate",
+    "hs_createdate",
+    "hs_task_completion_date",
+)
 
 # (name, label, type, fieldType, custom?, options)
 _S, _D, _N, _DT, _E, _B = "string", "date", "number", "datetime", "enumeration", "bool"
@@ -161,6 +173,19 @@ PROPERTIES: dict[str, list[tuple]] = {
         ("hs_lastmodifieddate", "Last modified date", _DT, "date", False),
         ("hs_object_id", "Record ID", _N, "number", False),
     ],
+    "tasks": [
+        ("hs_timestamp", "Due date", _DT, "date", False),
+        ("hs_task_subject", "Task Title", _S, "text", False),
+        ("hs_task_body", "Notes", _S, "textarea", False),
+        ("hs_task_status", "Task Status", _E, "select", False, TASK_STATUSES),
+        ("hs_task_priority", "Priority", _E, "select", False, ("NONE", "LOW", "MEDIUM", "HIGH")),
+        ("hs_task_type", "Task Type", _E, "select", False, ("CALL", "EMAIL", "TODO")),
+        ("hs_task_completion_date", "Completed at", _DT, "date", False),
+        ("hubspot_owner_id", "Assigned to", _E, "select", False),
+        ("hs_createdate", "Create date", _DT, "date", False),
+        ("hs_lastmodifieddate", "Last modified date", _DT, "date", False),
+        ("hs_object_id", "Record ID", _N, "number", False),
+    ],
 }
 
 
@@ -195,7 +220,7 @@ def property_definition(object_type: str, spec: tuple, order: int, ts: int) -> d
         "modificationMetadata": {
             "archivable": bool(custom),
             "readOnlyDefinition": not custom,
-            "readOnlyValue": name in ("hs_lastmodifieddate", "lastmodifieddate", "hs_object_id", "createdate"),
+            "readOnlyValue": name in READ_ONLY_VALUES,
         },
         "formField": bool(custom),
         "dataSensitivity": "non_sensitive",
@@ -205,9 +230,10 @@ def property_definition(object_type: str, spec: tuple, order: int, ts: int) -> d
     }
 
 
-def write_property_definitions(w: WorldWriter, ts: int) -> None:
+def definition_rows(ts: int, object_types: tuple[str, ...] = OBJECT_TYPES) -> tuple[list[tuple], list[tuple]]:
+    """Rows of `hubspot_properties` and `hubspot_property_groups` for the given object types."""
     prop_rows, group_rows = [], []
-    for otype in OBJECT_TYPES:
+    for otype in object_types:
         gname, glabel = GROUPS[otype]
         group_rows.append((otype, gname, dumps({"name": gname, "label": glabel, "displayOrder": 0, "archived": False})))
         group_rows.append(
@@ -215,5 +241,10 @@ def write_property_definitions(w: WorldWriter, ts: int) -> None:
         )
         for i, spec in enumerate(PROPERTIES[otype]):
             prop_rows.append((otype, spec[0], dumps(property_definition(otype, spec, i, ts))))
+    return prop_rows, group_rows
+
+
+def write_property_definitions(w: WorldWriter, ts: int) -> None:
+    prop_rows, group_rows = definition_rows(ts)
     w.rows("INSERT INTO hubspot_properties VALUES (?,?,?)", prop_rows)
     w.rows("INSERT INTO hubspot_property_groups VALUES (?,?,?)", group_rows)
