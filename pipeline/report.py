@@ -130,7 +130,7 @@ def _mart_figures(conn) -> list[str]:
         except psycopg.Error:
             out.append(f"{label}: n/a")
             continue
-        out.append(f"{label}: " + (", ".join(f"{k} {n:,}" for k, n in rows) or "no rows"))
+        out.append(f"{label}: " + (", ".join(f"{'(none)' if k is None else k} {n:,}" for k, n in rows) or "no rows"))
     return out
 
 
@@ -211,10 +211,10 @@ def render_warnings(layers: list[Layer]) -> list[str]:
     if not warned:
         return ["warnings: none in the latest validation of any layer"]
     lines = [f"warnings ({len(warned)}; recorded, not blocking)"]
-    for layer, w in warned:
+    for _, w in warned:
         where = w["table"] + (f" column {w['column']}" if w["column"] else "")
         count = f"; {w['unexpected']:,} unexpected" if w["unexpected"] else ""
-        lines.append(f"  {layer.name:<12} {where}: {w['expectation']} (suite {w['suite']}{count})")
+        lines.append(f"  {where}: {w['expectation']} (suite {w['suite']}{count})")
     run_ids = sorted({layer.gate.run_id for layer, _ in warned})
     lines += [
         "  read them in the warehouse:",

@@ -71,19 +71,27 @@ def test_dbt_callback_reads_run_results_of_the_build(monkeypatch, tmp_path):
     assert event["kind"] == "dbt" and event["task"] == TI.task_id and event["node"] == "fct_renewals"
 
 
-@pytest.mark.parametrize(
-    ("event", "expected"),
-    [
-        ({"kind": "extract", "stream": "mixpanel.events", "rows": 450761, "seconds": 24.13}, ["mixpanel.events", "450,761 rows", "24.1s"]),
-        ({"kind": "extract", "stream": "hubspot.deals", "rows": 1, "rejected": 2}, ["1 row,", "2 rejected"]),
-        ({"kind": "dbt", **progress.dbt_results(RUN_RESULTS)}, ["dbt model", "fct_renewals", "success, 3 tests, 1 warn", "2.3s"]),
-        ({"kind": "gate", "layer": "raw", "verdict": "passed", "warnings": 0, "expectations": 63, "passed": 63}, ["raw", "passed (63/63 expectations)"]),
-        ({"kind": "gate", "layer": "marts", "verdict": "passed", "warnings": 2, "expectations": 38, "passed": 36}, ["passed with 2 warnings (36/38"]),
-        ({"kind": "gate", "layer": "staging", "verdict": "failed", "critical": 1, "warnings": 0}, ["staging", "failed: 1 critical expectation"]),
-        ({"kind": "task", "name": "CRM sync (HubSpot)", "detail": "succeeded", "seconds": 3}, ["CRM sync (HubSpot)", "succeeded", "3.0s"]),
-        ({"kind": "failed", "task": "validate_staging", "error": "ValidationFailed: staging validation failed"}, ["FAILED", "validate_staging", "ValidationFailed"]),
-    ],
-)  # fmt: skip
+GATE = {"kind": "gate", "verdict": "passed", "warnings": 0}
+FAILED = {"kind": "failed", "task": "validate_staging", "error": "ValidationFailed: staging validation failed"}
+EVENTS = [
+    (
+        {"kind": "extract", "stream": "mixpanel.events", "rows": 450761, "seconds": 24.13},
+        ["mixpanel.events", "450,761 rows", "24.1s"],
+    ),
+    ({"kind": "extract", "stream": "hubspot.deals", "rows": 1, "rejected": 2}, ["1 row,", "2 rejected"]),
+    (
+        {"kind": "dbt", **progress.dbt_results(RUN_RESULTS)},
+        ["dbt model", "fct_renewals", "success, 3 tests, 1 warn", "2.3s"],
+    ),
+    ({**GATE, "layer": "raw", "expectations": 63, "passed": 63}, ["raw", "passed (63/63 expectations)"]),
+    ({**GATE, "layer": "marts", "warnings": 2, "expectations": 38, "passed": 36}, ["passed with 2 warnings (36/38"]),
+    ({**GATE, "layer": "staging", "verdict": "failed", "critical": 1}, ["staging", "failed: 1 critical expectation"]),
+    ({"kind": "task", "name": "CRM sync", "detail": "succeeded", "seconds": 3}, ["CRM sync", "succeeded", "3.0s"]),
+    (FAILED, ["FAILED", "validate_staging", "ValidationFailed"]),
+]
+
+
+@pytest.mark.parametrize(("event", "expected"), EVENTS)
 def test_each_event_is_one_line(event, expected):
     line = progress.format_event(event, clock="1:05")
     assert line is not None and "\n" not in line and line.lstrip().startswith("1:05")
@@ -97,7 +105,9 @@ def test_an_unknown_event_prints_nothing():
 
 def test_headline_keeps_the_first_line_and_masks_credentials(monkeypatch):
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "pat-secret-0451")
-    exc = RuntimeError("staging validation failed (run r1) with pat-secret-0451:\n  - t: e; 1 unexpected, e.g. ['alice@example.com']")
+    exc = RuntimeError(
+        "staging validation failed (run r1) with pat-secret-0451:\n  - t: e; 1 unexpected, e.g. ['alice@example.com']"
+    )
     line = progress.headline(exc)
     assert line.startswith("RuntimeError: staging validation failed (run r1)")
     assert "pat-secret-0451" not in line and "alice@example.com" not in line and "\n" not in line
@@ -132,10 +142,12 @@ def test_a_failed_gate_is_named_without_its_sample_values():
 
 
 def test_a_failed_dbt_build_names_the_model_and_its_failing_tests():
+    task = "dbt_models.fct_x_model_build"
+    error = "CosmosDbtRunError: dbt invocation completed with errors: 'v@example.com'"
     events = [
-        {"kind": "dbt", "task": "dbt_models.fct_x_model_build", "node": "fct_x", "status": "success", "failing_tests": ["unique_fct_x_id"]},
-        {"kind": "failed", "task": "dbt_models.fct_x_model_build", "error": "CosmosDbtRunError: dbt invocation completed with errors: 'v@example.com'"},
-    ]  # fmt: skip
+        {"kind": "dbt", "task": task, "node": "fct_x", "status": "success", "failing_tests": ["unique_fct_x_id"]},
+        {"kind": "failed", "task": task, "error": error},
+    ]
     line = failure_line("postsale_transform", events, "log", 1, 10)
     assert "dbt build of fct_x" in line and "unique_fct_x_id" in line
     assert "v@example.com" not in line  # dbt's own message may quote a value: it stays in the log
@@ -163,7 +175,8 @@ FAKE_AIRFLOW = """\
             sys.exit(3)
         time.sleep(0.05)
     if sys.argv[3] == "failing_dag":
-        emit(kind="failed", task="extract_stripe.events", error="SourceHttpError: stripe: GET /v1/events failed with HTTP 401")
+        error = "SourceHttpError: stripe: GET /v1/events failed with HTTP 401"
+        emit(kind="failed", task="extract_stripe.events", error=error)
         sys.exit(1)
     emit(kind="gate", layer="raw", verdict="passed", warnings=0, expectations=3, passed=3, seconds=1.5)
 """
@@ -186,7 +199,8 @@ def _run(fake_airflow: Path, tmp_path: Path, dag_id: str) -> tuple[int, list[str
             (fake_airflow.parent / "go").touch()
 
     log = tmp_path / "demo.log"
-    code = run_dag(dag_id, "2026-12-06", log, tmp_path / "p.jsonl", airflow=str(fake_airflow), out=out, poll_seconds=0.05)
+    progress_file = tmp_path / "p.jsonl"
+    code = run_dag(dag_id, "2026-12-06", log, progress_file, airflow=str(fake_airflow), out=out, poll_seconds=0.05)
     return code, lines, log
 
 
