@@ -169,7 +169,7 @@ def render_summary(
         lines.append(f"  dbt docs        {dbt_docs}  (one file: open it in a browser)")
     lines += [
         f"  warehouse       {warehouse_psql(warehouse_url)}",
-        *(f"  log             {log}" for log in logs or []),
+        *([f"  logs            {', '.join(logs)}"] if logs else []),
         f"  docs            {PROJECT_ROOT / 'README.md'}, {PROJECT_ROOT / 'docs'}/ (ARCHITECTURE.md, ACCURACY.md, …)",
     ]
     return "\n".join(lines)

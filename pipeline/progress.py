@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from pathlib import Path
 
@@ -127,20 +128,35 @@ def gate_verdict(event: dict) -> str:
     return f"passed with {_plural(warnings, 'warning')}" if warnings else "passed"
 
 
-def _dbt_detail(event: dict) -> tuple[str, str]:
-    task = str(event.get("task") or "")
-    name = event.get("node") or task.rsplit(".", 1)[-1]
+_RELATIONSHIP = re.compile(r"^relationships_(?P<model>.+)_(?P<column>.+)__(?P=column)__ref_(?P<to>.+?)_*$")
+
+
+def _task_node(task: str) -> str:
+    """A cosmos task id's node: ``dbt_models.fct_x_model_build`` -> ``fct_x``; a detached
+    relationships test -> ``model.column → referenced model``."""
+    name = task.rsplit(".", 1)[-1]
+    for suffix in ("_model_build", "_snapshot_build", "_seed_build", "_build", "_test", "_run"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    m = _RELATIONSHIP.match(name)
+    return f"{m['model']}.{m['column']} → {m['to']}" if m else name
+
+
+def _dbt_detail(event: dict) -> tuple[str, str, str]:
+    """(label, name, detail) of a dbt event."""
+    name = event.get("node") or _task_node(str(event.get("task") or ""))
     tests = event.get("tests") or {}
     n_tests = sum(tests.values())
-    status = event.get("status") or ("tests" if n_tests else "no nodes")
-    if event.get("resource") is None and n_tests:  # a task of tests only (on two models)
-        status = "tests"
-        name = f"{name} (tests)"
-    detail = status
+    bad = "".join(f", {v} {k}" for k, v in tests.items() if k != "pass")
+    if event.get("resource") is None:
+        if not n_tests:  # the group's --exclude left this task nothing to build
+            return "dbt", name, "nothing selected"
+        return "dbt test", name, f"{_plural(n_tests, 'test')}{bad}"
+    detail = str(event.get("status"))
     if n_tests:
-        bad = {k: v for k, v in tests.items() if k != "pass"}
-        detail += f", {_plural(n_tests, 'test')}" + "".join(f", {v} {k}" for k, v in bad.items())
-    return str(name), detail
+        detail += f", {_plural(n_tests, 'test')}{bad}"
+    return f"dbt {event['resource']}", name, detail
 
 
 def format_event(event: dict, clock: str = "") -> str | None:
@@ -153,9 +169,7 @@ def format_event(event: dict, clock: str = "") -> str | None:
         if event.get("rejected"):
             detail += f", {event['rejected']:,} rejected"
     elif kind == "dbt":
-        label = event.get("resource") or "dbt"
-        label = "dbt " + ("test" if label in ("test", "dbt") else label)
-        name, detail = _dbt_detail(event)
+        label, name, detail = _dbt_detail(event)
     elif kind == "gate":
         label, name = "gate", event.get("layer", "?")
         detail = gate_verdict(event)
@@ -164,12 +178,12 @@ def format_event(event: dict, clock: str = "") -> str | None:
     elif kind == "task":
         label, name, detail = "task", event.get("name", "?"), event.get("detail", "")
     elif kind == "retry":
-        return f"{clock:>6}  {'RETRY':<10} {event.get('task')}: {event.get('error')}; Airflow retries it"
+        return f"{clock:>6}  {'RETRY':<12} {event.get('task')}: {event.get('error')}; Airflow retries it"
     elif kind == "failed":
-        return f"{clock:>6}  {'FAILED':<10} {event.get('task')}: {event.get('error')}"
+        return f"{clock:>6}  {'FAILED':<12} {event.get('task')}: {event.get('error')}"
     else:
         return None
-    return f"{clock:>6}  {label:<10} {str(name):<40} {detail:<38} {secs:>7}".rstrip()
+    return f"{clock:>6}  {label:<12} {name!s:<40} {secs:>6}  {detail}".rstrip()
 
 
 def read_events(path: Path) -> list[dict]:

@@ -17,8 +17,8 @@ from psycopg import sql
 LAYER_SCHEMAS = ("raw", "staging", "intermediate", "marts")
 DATA_QUALITY_PAGE = "http://127.0.0.1:8088/superset/dashboard/data-quality/"
 WARNINGS_QUERY = (
-    "select suite, expectation, table_name, column_name, unexpected_count, observed_value "
-    "from audit.validation_results where run_id = '{run_id}' and not success and severity = 'warning'"
+    "select run_at, suite, expectation, table_name, column_name, unexpected_count from audit.validation_results "
+    "where not success and severity = 'warning' order by run_at desc"
 )
 
 # The only SQL that knows a mart's columns: (label, query returning (key, count) rows). A missing
@@ -215,10 +215,9 @@ def render_warnings(layers: list[Layer]) -> list[str]:
         where = w["table"] + (f" column {w['column']}" if w["column"] else "")
         count = f"; {w['unexpected']:,} unexpected" if w["unexpected"] else ""
         lines.append(f"  {where}: {w['expectation']} (suite {w['suite']}{count})")
-    run_ids = sorted({layer.gate.run_id for layer, _ in warned})
     lines += [
-        "  read them in the warehouse:",
-        "    " + WARNINGS_QUERY.replace("= '{run_id}'", "in (" + ", ".join(f"'{r}'" for r in run_ids) + ")"),
+        "  read them in the warehouse (newest first; each gate run has its run_id):",
+        f"    {WARNINGS_QUERY}",
         f"  or on the data-quality page: {DATA_QUALITY_PAGE}  (make reports)",
     ]
     return lines

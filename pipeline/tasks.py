@@ -124,4 +124,7 @@ def data_docs() -> str:
 def summary(lookup: Lookup) -> str:
     from pipeline.report import render_report
 
-    return render_report(warehouse_url("transformer", lookup))
+    started = time.monotonic()
+    text = render_report(warehouse_url("transformer", lookup))
+    emit("task", name="summary", detail="the layers' report, in the task log", seconds=time.monotonic() - started)
+    return text

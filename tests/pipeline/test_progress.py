@@ -222,3 +222,13 @@ def test_a_failed_dag_ends_with_one_line_naming_task_reason_and_log(fake_airflow
     last = lines[-1]
     assert "failing_dag" in last and "extract_stripe.events" in last and "HTTP 401" in last and str(log.name) in last
     assert not any("Traceback" in line for line in lines)
+
+
+def test_a_dbt_task_with_nothing_selected_or_only_tests_says_so():
+    empty = {"kind": "dbt", "task": "dbt_models.mart_crm_sync_model_build", "node": None, "resource": None}
+    line = progress.format_event({**empty, "tests": {}, "seconds": 0})
+    assert "mart_crm_sync " in line and "nothing selected" in line and "model_build" not in line
+    task = "dbt_models.relationships_mart_crm_sync_company_id__company_id__ref_dim_accounts__test"
+    line = progress.format_event({**empty, "task": task, "tests": {"pass": 1, "fail": 1}})
+    assert "dbt test" in line and "2 tests, 1 fail" in line
+    assert "mart_crm_sync.company_id → dim_accounts " in line
