@@ -18,6 +18,10 @@ export AIRFLOW__COSMOS__ENABLE_TELEMETRY ?= False
 export DO_NOT_TRACK ?= 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= False
 export GX_ANALYTICS_ENABLED ?= False
+# This checkout's packages first, also where .venv is shared with another checkout (a git
+# worktree) whose editable install points there; and cosmos' per-task-group dbt cache here.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+export AIRFLOW__COSMOS__CACHE_DIR ?= $(CURDIR)/.local/cosmos
 
 WORLD ?= $(CURDIR)/.local/world
 DEMO_ACCOUNTS ?= 200
@@ -50,29 +54,40 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 manifest: $(MANIFEST)  ## parse the dbt project (the DAGs render their dbt tasks from the manifest)
 
 # The demo's day is read once: both DAGs run for it and the accuracy check compares it, even
-# when the demo crosses midnight UTC.
+# when the demo crosses midnight UTC. Each DAG's whole output goes to .local/demo-<dag>.log; the
+# terminal gets one line per finished task (`postsale demo-dag`), then the summary. A failure
+# is one line naming the step and its log (DEMO_VERBOSE=1: also the log's last 60 lines).
+DEMO_DBT_DOCS ?= 1
 demo: $(MANIFEST)  ## run the whole pipeline once: simulated APIs, embedded PostgreSQL, `airflow dags test`
 	@set -euo pipefail; \
 	as_of=$$(date -u +%F); \
+	fail() { echo "== demo failed: $$1"; exit 1; }; \
 	export WAREHOUSE_URL="$$($(POSTSALE) warehouse-url --create)"; \
 	[ -f "$(WORLD)/world.db" ] || $(PY) -m simulator generate --accounts $(DEMO_ACCOUNTS) --seed $(DEMO_SEED) --out "$(WORLD)"; \
 	port=$$($(POSTSALE) free-port); \
 	$(PY) -m simulator serve --world "$(WORLD)" --port $$port > .local/mock-apis.log 2>&1 & mock=$$!; \
 	trap 'kill $$mock 2>/dev/null || true' EXIT; \
-	$(POSTSALE) wait-for-port $$port --timeout 120 || { cat .local/mock-apis.log; exit 1; }; \
+	$(POSTSALE) wait-for-port $$port --timeout 120 || fail "the mock APIs did not start (log: .local/mock-apis.log)"; \
 	export AIRFLOW_CONN_POSTSALE_WAREHOUSE="$$WAREHOUSE_URL"; \
 	eval "$$($(PY) -m simulator connections http://127.0.0.1:$$port)"; \
 	echo "== warehouse $$($(PY) -m warehouse.redact "$$WAREHOUSE_URL"), mock APIs http://127.0.0.1:$$port, Airflow home $$AIRFLOW_HOME"; \
-	$(VENV)/bin/airflow db migrate > .local/airflow-migrate.log 2>&1 || { cat .local/airflow-migrate.log; exit 1; }; \
+	$(VENV)/bin/airflow db migrate > .local/airflow-migrate.log 2>&1 || fail "airflow db migrate (log: .local/airflow-migrate.log)"; \
 	for dag in postsale_ingest postsale_transform; do \
-	  start=$$(date +%s); \
-	  $(VENV)/bin/airflow dags test $$dag $$as_of > .local/demo-$$dag.log 2>&1 \
-	    || { tail -60 .local/demo-$$dag.log; echo "DAG $$dag failed: full log in .local/demo-$$dag.log"; exit 1; }; \
-	  echo "== DAG $$dag succeeded in $$(( $$(date +%s) - start ))s (log: .local/demo-$$dag.log)"; \
+	  $(POSTSALE) demo-dag $$dag $$as_of --log .local/demo-$$dag.log $(if $(DEMO_VERBOSE),--show-log) || exit 1; \
 	done; \
-	$(POSTSALE) report; \
-	echo "accuracy against the simulated ground truth"; \
-	$(PY) -m simulator accuracy --world "$(WORLD)" --warehouse "$$WAREHOUSE_URL" --as-of "$$as_of"
+	$(PY) -m simulator accuracy --world "$(WORLD)" --warehouse "$$WAREHOUSE_URL" --as-of "$$as_of" \
+	  --json .local/demo-accuracy.json --format none > .local/demo-accuracy.log 2>&1 \
+	  || fail "the accuracy check (python -m simulator accuracy; log: .local/demo-accuracy.log)"; \
+	$(POSTSALE) load-accuracy .local/demo-accuracy.json > /dev/null; \
+	if [ "$(DEMO_DBT_DOCS)" = 1 ]; then \
+	  start=$$(date +%s); \
+	  $(POSTSALE) dbt docs generate --static --vars "{as_of_date: $$as_of}" > .local/demo-dbt-docs.log 2>&1 \
+	    || fail "dbt docs generate (log: .local/demo-dbt-docs.log)"; \
+	  echo "== dbt docs generated in $$(( $$(date +%s) - start ))s"; \
+	fi; \
+	$(POSTSALE) demo-summary --accuracy .local/demo-accuracy.json \
+	  --log .local/demo-postsale_ingest.log --log .local/demo-postsale_transform.log \
+	  --dbt-docs "$(CURDIR)/dbt_project/target/static_index.html"
 
 lint: $(STAMP)  ## ruff (with Airflow's AIR rules), the import contracts (pyproject.toml), sqlfluff on the dbt models
 	$(VENV)/bin/ruff check .

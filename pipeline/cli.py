@@ -1,10 +1,11 @@
 """``postsale``: the command line for everything that runs outside Airflow.
 
 Commands: ``sync``, ``dbt``, ``validate``, ``data-docs``, ``reverse-etl``, ``report``,
-``bench``, ``bench-loader``, ``warehouse-url``, ``warehouse-stop``, ``free-port``,
-``wait-for-port`` (``postsale <command> --help`` for each). Credentials come from the
-environment (``pipeline.connections``): ``AIRFLOW_CONN_*`` variables when set, else
-``WAREHOUSE_URL`` and the sources' own variables. Nothing here imports Airflow.
+``load-accuracy``, ``demo-dag``, ``demo-summary``, ``bench``, ``bench-loader``,
+``warehouse-url``, ``warehouse-stop``, ``free-port``, ``wait-for-port`` (``postsale <command>
+--help`` for each). Credentials come from the environment (``pipeline.connections``):
+``AIRFLOW_CONN_*`` variables when set, else ``WAREHOUSE_URL`` and the sources' own variables.
+Nothing here imports Airflow.
 
 An error ends the command with one line on stderr, ``postsale <command>: <what and where>``
 (``pipeline.errors.one_line``: no secret, no record content) and exit status 1; ``--verbose``
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 EXIT_CODES = """exit status:
   0  done
@@ -64,7 +66,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="sync even when the change guardrail trips")
     p.add_argument("--max-change-share", type=float, help="guardrail share 0..1 (env REVERSE_ETL_MAX_CHANGE_SHARE)")
 
-    sub.add_parser("report", help="print rows per layer and the latest validation results")
+    p = sub.add_parser("report", help="print the layers in pipeline order, the latest gates and every warning")
+    p.add_argument("--tables", action="store_true", help="also the rows of every table (and staging view)")
+
+    p = sub.add_parser("load-accuracy", help="append `simulator accuracy --json` figures to audit.score_accuracy")
+    p.add_argument("file", help="the JSON file `python -m simulator accuracy --json FILE` wrote")
+
+    p = sub.add_parser("demo-dag", help="make demo: `airflow dags test` with one line per finished task")
+    p.add_argument("dag_id")
+    p.add_argument("as_of", help="the logical date (YYYY-MM-DD)")
+    p.add_argument("--log", required=True, help="where the DAG test's whole output goes")
+    p.add_argument("--progress", help="the progress file the tasks append to (default: beside --log)")
+    p.add_argument("--airflow", help="the airflow command (default: the one beside this Python)")
+    p.add_argument("--show-log", action="store_true", help="on failure, also print the log's last 60 lines")
+
+    p = sub.add_parser("demo-summary", help="make demo's closing summary: layers, warnings, accuracy, reports")
+    p.add_argument("--accuracy", help="the figures file `simulator accuracy --json` wrote")
+    p.add_argument("--log", action="append", default=[], help="a log file to point to (repeatable)")
+    p.add_argument("--dbt-docs", help="the dbt docs file, listed when it exists")
     bench_cli.add_parser(sub)
     p = sub.add_parser("bench-loader", help="events loader rows/s vs psql \\copy of the same rows")
     p.add_argument("--world", default=".local/world", help="simulator world to export events from")
@@ -229,7 +248,31 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from pipeline.connections import warehouse_url
         from pipeline.report import render_report
 
-        print(render_report(warehouse_url("transformer")))
+        print(render_report(warehouse_url("transformer"), with_tables=args.tables))
+        return 0
+    if args.command == "load-accuracy":
+        from pipeline.accuracy import load_accuracy
+        from pipeline.connections import warehouse_url
+
+        n = load_accuracy(warehouse_url("transformer"), Path(args.file))
+        print(f"{n} accuracy figures appended to audit.score_accuracy")
+        return 0
+    if args.command == "demo-dag":
+        from pipeline.demo import main_run_dag
+
+        return main_run_dag(args)
+    if args.command == "demo-summary":
+        from pipeline.connections import warehouse_url
+        from pipeline.demo import render_summary
+
+        print(
+            render_summary(
+                warehouse_url("transformer"),
+                accuracy_file=Path(args.accuracy) if args.accuracy else None,
+                logs=args.log,
+                dbt_docs=Path(args.dbt_docs) if args.dbt_docs else None,
+            )
+        )
         return 0
     if args.command == "bench":
         from benchmarks import cli as bench_cli

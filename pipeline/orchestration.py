@@ -34,8 +34,16 @@ def airflow_connection(conn_id: str):
 
 def _on_failure(context) -> None:
     from pipeline.alerts import notify_failure
+    from pipeline.progress import task_failed
 
+    task_failed(context)  # the progress line first: an alert's webhook may be slow
     notify_failure(context)
+
+
+def _on_retry(context) -> None:
+    from pipeline.progress import task_failed
+
+    task_failed(context, kind="retry")
 
 
 def default_args(timeout_minutes: int = 60) -> dict:
@@ -47,6 +55,7 @@ def default_args(timeout_minutes: int = 60) -> dict:
         "retry_exponential_backoff": 2.0,
         "execution_timeout": timedelta(minutes=timeout_minutes),
         "on_failure_callback": _on_failure,
+        "on_retry_callback": _on_retry,
     }
 
 
@@ -101,6 +110,12 @@ def dbt_task_group(group_id: str, select: list[str], as_of_date: str, exclude: l
             should_detach_multiple_parents_tests=True,
             emit_datasets=False,  # our own Assets mark validated layers, not unvalidated tables
         ),
-        operator_args={"vars": {"as_of_date": as_of_date}, "env": env, "append_env": True},
+        operator_args={
+            "vars": {"as_of_date": as_of_date},
+            "env": env,
+            "append_env": True,
+            # After each build (failed ones too): one progress line with the node, status, tests.
+            "callback": "pipeline.progress.dbt_finished",
+        },
         default_args=default_args(timeout_minutes=30),
     )

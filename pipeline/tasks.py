@@ -2,18 +2,24 @@
 
 Each takes the Connection ``lookup`` to read credentials with: the DAGs pass Airflow's
 (``pipeline.orchestration.airflow_connection``), the CLI the environment's
-(``pipeline.connections.env_connection``). Nothing here imports Airflow.
+(``pipeline.connections.env_connection``). Each also emits one progress event when it ends
+(``pipeline.progress``: written only when ``POSTSALE_PROGRESS_FILE`` is set, as in
+``make demo``). Nothing here imports Airflow.
 """
 
 from __future__ import annotations
 
+import time
+
 from pipeline.connections import Lookup, source_config, warehouse_url
+from pipeline.progress import emit
 
 
 def extract_load(source: str, stream: str, lookup: Lookup, full_refresh: bool = False) -> dict:
     from connectors.sync import run_stream
 
     res = run_stream(warehouse_url("loader", lookup), source_config(source, lookup), stream, full_refresh)
+    emit("extract", stream=f"{source}.{stream}", rows=res.records, rejected=res.rejected, seconds=res.seconds)
     return {
         "stream": f"{source}.{stream}",
         "records": res.records,
@@ -30,6 +36,22 @@ def validate(layer: str, lookup: Lookup) -> dict:
     from expectations.runner import raise_on_failure, validate_layer
 
     outcome = validate_layer(layer, warehouse_url("transformer", lookup), build_docs=False)
+    emit(
+        "gate",
+        layer=layer,
+        run_id=outcome.run_id,
+        verdict="passed" if outcome.success else "failed",
+        expectations=len(outcome.rows),
+        passed=sum(bool(r["success"]) for r in outcome.rows),
+        warnings=len(outcome.warnings),
+        critical=len(outcome.critical_failures),
+        # Names only (never the sample values the exception quotes): what the demo's line shows.
+        failures=[
+            {"table": r["table_name"], "column": r["column_name"], "expectation": r["expectation"]}
+            for r in outcome.critical_failures[:5]
+        ],
+        seconds=outcome.seconds,
+    )
     raise_on_failure(outcome)
     return {
         "layer": layer,
@@ -43,7 +65,11 @@ def dbt_seed(lookup: Lookup) -> dict:
     """Load every seed and run the seeds' tests (``dbt build`` of the seeds only)."""
     from warehouse.dbt import run_dbt
 
+    started = time.monotonic()
     nodes = run_dbt(["build", "--select", "resource_type:seed"], warehouse_url("transformer", lookup))
+    seeds = sum(1 for n in nodes if str(n["node"]).startswith("seed."))
+    detail = f"{seeds} seeds, {len(nodes) - seeds} tests"
+    emit("task", name="dbt seeds", detail=detail, seconds=time.monotonic() - started)
     return {"nodes": len(nodes), "seconds": round(sum(n["seconds"] or 0 for n in nodes), 2)}
 
 
@@ -53,7 +79,15 @@ def fit_renewal_risk(lookup: Lookup, as_of_date: str, force: bool = False) -> di
 
     from risk_model.fit import fit_renewal_risk as fit
 
-    return fit(warehouse_url("transformer", lookup), date.fromisoformat(as_of_date), force=force)
+    started = time.monotonic()
+    res = fit(warehouse_url("transformer", lookup), date.fromisoformat(as_of_date), force=force)
+    detail = {
+        "fitted": f"fitted a version, CV AUC {res.get('cv_auc')}",
+        "kept": f"kept the version fitted for {res.get('fitted_for')}",
+        "skipped": "not fitted: too few labelled renewals",
+    }.get(res.get("status"), str(res.get("status")))
+    emit("task", name="renewal-risk model", detail=detail, seconds=time.monotonic() - started)
+    return res
 
 
 def reverse_etl_hubspot(lookup: Lookup, dry_run: bool = False, force: bool = False, **settings) -> dict:
@@ -67,16 +101,30 @@ def reverse_etl_hubspot(lookup: Lookup, dry_run: bool = False, force: bool = Fal
 
     cfg = Settings.from_env(dry_run=dry_run, force=force, **settings)
     client = None if dry_run else build_client(source_config("hubspot", lookup))
-    return run(warehouse_url("transformer", lookup), client, cfg)
+    res = run(warehouse_url("transformer", lookup), client, cfg)
+    emit(
+        "task",
+        name="CRM sync (HubSpot)",
+        detail=f"{res.get('status')}: {res.get('changed', 0)} of {res.get('mart_rows', 0)} companies changed, "
+        f"{res.get('succeeded', 0)} updated, {res.get('failed', 0)} failed",
+        seconds=res.get("seconds"),
+    )
+    return res
 
 
 def data_docs() -> str:
     from expectations.runner import build_data_docs
 
-    return str(build_data_docs())
+    started = time.monotonic()
+    path = str(build_data_docs())
+    emit("task", name="GX Data Docs", detail="rebuilt", seconds=time.monotonic() - started)
+    return path
 
 
 def summary(lookup: Lookup) -> str:
     from pipeline.report import render_report
 
-    return render_report(warehouse_url("transformer", lookup))
+    started = time.monotonic()
+    text = render_report(warehouse_url("transformer", lookup))
+    emit("task", name="summary", detail="the layers' report, in the task log", seconds=time.monotonic() - started)
+    return text

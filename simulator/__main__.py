@@ -67,7 +67,7 @@ def _cmd_accuracy(args: argparse.Namespace) -> int:
     import json
     import os
 
-    from simulator.accuracy import measure
+    from simulator.accuracy import figures, measure, render_table, world_seed
     from simulator.world import world_exists
 
     url = args.warehouse or os.environ.get("WAREHOUSE_URL")
@@ -78,7 +78,14 @@ def _cmd_accuracy(args: argparse.Namespace) -> int:
         print(f"no world in {args.world}", file=sys.stderr)
         return 2
     as_of = args.as_of or date.today()
-    print(json.dumps(measure(url, args.world, as_of), indent=2))
+    doc = figures(measure(url, args.world, as_of), world_seed(args.world))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(doc, indent=2) + "\n")
+    if args.format == "json":
+        print(json.dumps(doc["measure"], indent=2))
+    elif args.format == "table":
+        print(render_table(doc))
     return 0
 
 
@@ -122,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--world", type=Path, default=DEFAULT_WORLD)
     m.add_argument("--warehouse", default=None, help="PostgreSQL URL (default: $WAREHOUSE_URL)")
     m.add_argument("--as-of", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today)")
+    m.add_argument(
+        "--json", type=Path, default=None, help="also write the figures (metric, value, target, met) and details here"
+    )
+    m.add_argument(
+        "--format",
+        choices=["table", "json", "none"],
+        default="table",
+        help="print the figures as a table (default), the full comparison as JSON, or nothing",
+    )
     m.set_defaults(func=_cmd_accuracy)
 
     from simulator.evaluation.cli import add_parser as add_evaluate

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from connectors.registry import STREAM_NAMES, raw_tables
+from pipeline.progress import read_events
 from tests.conftest import HUBSPOT_TOKEN, STRIPE_KEY, VENV_BIN
 
 pytestmark = pytest.mark.slow
@@ -55,6 +56,8 @@ def _run_dag(
         "WAREHOUSE_URL": warehouse_url,
         "POSTSALE_LOCAL_DIR": str(tmp_path / "local"),
         "AIRFLOW_CONN_POSTSALE_WAREHOUSE": warehouse_url,
+        # The demo's progress events (pipeline/progress.py), one file per test.
+        "POSTSALE_PROGRESS_FILE": str(tmp_path / "progress.jsonl"),
     }
     out, err = [], []
     for dag_id in dag_ids:
@@ -100,7 +103,17 @@ def test_pipeline_runs_every_layer_reruns_idempotently_and_stops_on_corrupted_da
 
     first = _run_dag(airflow_home, fresh_warehouse_url, mock_apis, STRIPE_KEY, tmp_path)
     assert first.returncode == 0, _failure(first)
-    assert "rows per layer" in first.stdout + first.stderr
+    assert "the pipeline layer by layer" in first.stdout + first.stderr
+    # One progress event per finished task, from the task bodies and cosmos' dbt callback.
+    events = read_events(tmp_path / "progress.jsonl")
+    extracted = {e["stream"] for e in events if e["kind"] == "extract"}
+    assert extracted == {f"{s}.{n}" for s, names in STREAM_NAMES.items() for n in names}
+    assert {e["layer"]: e["verdict"] for e in events if e["kind"] == "gate"} == dict.fromkeys(
+        ("raw", "staging", "intermediate", "marts"), "passed"
+    )
+    built = {e["node"]: e["status"] for e in events if e["kind"] == "dbt" and e["node"]}
+    assert built.get("stg_stripe__customers") == "success" and built.get("mart_crm_sync") == "success", built
+    assert not [e for e in events if e["kind"] == "failed"]
 
     with psycopg.connect(fresh_warehouse_url) as conn:
         raw_ids = {r[0] for r in conn.execute("select _pk from raw.stripe__customers")}
