@@ -23,7 +23,7 @@ WORLD ?= $(CURDIR)/.local/world
 DEMO_ACCOUNTS ?= 200
 DEMO_SEED ?= 42
 
-.PHONY: help setup manifest demo test lint docs mock-apis scale-out clean accuracy
+.PHONY: help setup manifest demo test lint docs mock-apis scale-out clean accuracy reports reports-stop
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -81,7 +81,7 @@ lint: $(STAMP)  ## ruff (with Airflow's AIR rules), the import contracts (pyproj
 	$(VENV)/bin/lint-imports
 	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --disable-progress-bar
 
-test: lint $(MANIFEST)  ## lint, then the test suite (creates and drops its own databases)
+test: lint $(MANIFEST) $(SUPERSET_STAMP)  ## lint, then the test suite (creates and drops its own databases)
 	$(VENV)/bin/pytest -m "not scale_out" --durations=25
 
 SCALE_OUT_REDIS_URL ?= redis://127.0.0.1:6379/13
@@ -100,6 +100,33 @@ ACCURACY_ARGS ?=
 accuracy: $(MANIFEST)  ## score the marts against fresh simulated worlds (ACCURACY_SEEDS, ACCURACY_ACCOUNTS): docs/ACCURACY.md
 	$(PY) -m simulator evaluate --seeds $(ACCURACY_SEEDS) --accounts $(ACCURACY_ACCOUNTS) \
 	  --json .local/accuracy.json --markdown docs/ACCURACY.md $(ACCURACY_ARGS)
+
+# Reports: Apache Superset in its own locked environment (its Flask and SQLAlchemy pins do not
+# fit Airflow's), Debian's Chromium for the browser check (Playwright never downloads one).
+SUPERSET_VENV := .local/superset-venv
+SUPERSET_STAMP := $(SUPERSET_VENV)/.synced
+CHROMIUM ?= /usr/bin/chromium
+REPORTS_PORT ?= 8088
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(SUPERSET_STAMP): reports/superset/pyproject.toml reports/superset/uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(SUPERSET_VENV) $(UV) sync --frozen --project reports/superset --python $(PYTHON)
+	@touch $@
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+# On the warehouse `make demo` left, read as bi_reader; Superset keeps running in the background.
+reports: $(STAMP) $(SUPERSET_STAMP) $(CHROMIUM)  ## Superset dashboards on the demo's warehouse, each page checked in headless Chromium
+	@set -euo pipefail; \
+	export WAREHOUSE_URL="$$($(POSTSALE) warehouse-url)"; \
+	export POSTSALE_BI_READER_URL="$$($(POSTSALE) bi-reader --create 2>/dev/null)"; \
+	echo "== reports read the warehouse as $$($(PY) -m warehouse.redact "$$POSTSALE_BI_READER_URL")"; \
+	$(PY) -m reports.build --port $(REPORTS_PORT)
+
+reports-stop:  ## stop the Superset `make reports` started
+	$(PY) -m reports.build --stop
 
 BENCH_ACCOUNTS ?= 10000
 BENCH_EVENT_DAYS ?= 120
