@@ -4,8 +4,9 @@
 
 Steps: bundle the dashboards (``reports/superset/assets``, Superset's native export format) into
 a ZIP with the reader's URL injected, set up Superset's SQLite metadata (migrations, the admin,
-roles) once, import the bundle, start Superset in the background (pid and log in the home),
-open every dashboard in headless Chromium, and fail when any chart shows an error or no data.
+roles) once, import the bundle (overwriting what an earlier build imported), start Superset in
+the background (pid and log in the home), open every dashboard in headless Chromium, and fail
+when any chart shows an error or no data.
 One screenshot per page. Superset runs from its own locked environment
 (``reports/superset/pyproject.toml`` → ``.local/superset-venv``); this module runs in postsale's
 and drives it through its command line and the browser (Playwright on the system's Chromium).
@@ -44,21 +45,27 @@ OPTIONAL_TABLES = {"score-accuracy": "audit.score_accuracy"}
 # A chart has finished when its container holds no loading spinner; errors and empty results
 # render as these (Superset 6's chart error alert and its empty state).
 SLICE = ".chart-slice"
+VIEWPORT = {"width": 1600, "height": 1200}
 ERROR_TEXTS = ("There was an issue", "Unexpected error", "Data error", "Network error")
 ERROR_ALERT = ".ant-alert-error, [data-test='error-alert']"
 EMPTY_TEXTS = ("No results were returned", "No data")
 
 
-DATABASE_NAME = "postsale warehouse"
-SET_URI = """
-import os
+# Superset's "assets" import, the one that overwrites everything it holds (a dashboards import
+# keeps existing charts, datasets and the database as they were): run by Superset's Python, the
+# bundle's path and the owner from the environment.
+IMPORT_ASSETS = """
+import os, zipfile
+from flask import g
 from superset.app import create_app
 app = create_app()
 with app.app_context():
-    from superset import db
-    from superset.utils.database import get_or_create_db
-    get_or_create_db(os.environ["POSTSALE_REPORTS_DATABASE"], os.environ["POSTSALE_REPORTS_URI"], always_create=False)
-    db.session.commit()
+    from superset import security_manager
+    from superset.commands.importers.v1.assets import ImportAssetsCommand
+    from superset.commands.importers.v1.utils import get_contents_from_bundle
+    g.user = security_manager.find_user(username=os.environ["POSTSALE_REPORTS_OWNER"])
+    with zipfile.ZipFile(os.environ["POSTSALE_REPORTS_BUNDLE"]) as bundle:
+        ImportAssetsCommand(get_contents_from_bundle(bundle)).run()
 """
 
 
@@ -118,7 +125,7 @@ def bundle(bi_reader_url: str, out: Path, assets: Path = ASSETS, leave_out: froz
     for name, doc in files.items():
         if name.startswith("databases/"):
             doc["sqlalchemy_uri"] = _superset_uri(bi_reader_url)
-    files["metadata.yaml"] = {"version": "1.0.0", "type": "Dashboard", "timestamp": "2026-01-01T00:00:00+00:00"}
+    files["metadata.yaml"] = {"version": "1.0.0", "type": "assets", "timestamp": "2026-01-01T00:00:00+00:00"}
     out.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds the reader's password
     with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w") as zf:
@@ -184,18 +191,18 @@ class Superset:
         self.run("init")
         stamp.write_text(version)
 
-    def import_bundle(self, zip_path: Path, uri: str) -> None:
-        """Import the bundle; then set the database's URI, which a re-import leaves as it was
-        (Superset overwrites a bundle's dashboards, charts and datasets, not its database). The
-        URI goes through the environment, never a command line."""
-        secret = _password_of(uri)
-        self.run("import-dashboards", "--path", str(zip_path), "--username", ADMIN_USER, secret=secret)
-        env = {**self.env(), "POSTSALE_REPORTS_DATABASE": DATABASE_NAME, "POSTSALE_REPORTS_URI": _superset_uri(uri)}
+    def import_bundle(self, zip_path: Path, secret: str) -> None:
+        """Import (and overwrite) the database, datasets, charts and dashboards of the bundle."""
+        env = {**self.env(), "POSTSALE_REPORTS_BUNDLE": str(zip_path), "POSTSALE_REPORTS_OWNER": ADMIN_USER}
         res = subprocess.run(
-            [str(self.bin.parent / "python"), "-c", SET_URI], env=env, capture_output=True, text=True, cwd=self.home
+            [str(self.bin.parent / "python"), "-c", IMPORT_ASSETS],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=self.home,
         )
         if res.returncode != 0:
-            raise RuntimeError(f"setting the reports' database URI failed:\n{redact_text(res.stderr, secret)[-3000:]}")
+            raise RuntimeError(f"importing the dashboards failed:\n{redact_text(res.stderr, secret)[-3000:]}")
 
     def start(self, timeout: float = 120) -> int:
         """Start the web server in the background (a new session: ``stop`` ends its group)."""
@@ -257,7 +264,7 @@ def check_pages(
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
-            context = browser.new_context(viewport={"width": 1600, "height": 1200}, device_scale_factor=1)
+            context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
             outside: list[str] = []
 
             def local_only(route) -> None:  # the reports load nothing from the internet
@@ -303,11 +310,14 @@ def _check_page(page, base_url: str, p: Page, shots: Path, timeout: float) -> No
         page.goto(p.url)
         deadline = time.monotonic() + timeout
         charts = page.locator(SLICE)
-        while time.monotonic() < deadline:
-            if len(results) >= want and charts.count() >= want and page.locator(f"{SLICE} .loading").count() == 0:
-                break
-            page.wait_for_timeout(250)
-        page.wait_for_timeout(1500)  # let the charts' animations finish before the screenshot
+        _settle(page, want, results, deadline)
+        # The screenshot: the viewport grown to the whole page (a full-page capture resizes it
+        # mid-shot, and the dashboard re-lays out blank), then the charts settled again.
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], min(height, 6000))})
+        page.wait_for_timeout(1000)
+        _settle(page, want, results, deadline)
+        page.wait_for_timeout(1500)  # let the charts' animations finish
         if charts.count() != want:
             p.problems.append(f"{charts.count()} charts on the page, {want} in its definition")
         if len(results) < want:
@@ -318,6 +328,11 @@ def _check_page(page, base_url: str, p: Page, shots: Path, timeout: float) -> No
             chart = charts.nth(i)
             name = names.get(int(chart.get_attribute("data-test-chart-id") or 0), f"chart {i + 1}")
             text = chart.inner_text()
+            box = chart.bounding_box()
+            if not chart.is_visible() or not box or box["height"] < 40:
+                p.problems.append(f"{name}: not drawn on the page")
+            elif not chart.locator("canvas, svg, table, .header-line, .big-number").count():
+                p.problems.append(f"{name}: drew nothing (no chart, table or number)")
             if chart.locator(".loading").count():
                 p.problems.append(f"{name}: still loading")
             shown = [m for m in ERROR_TEXTS if m in text]
@@ -330,10 +345,20 @@ def _check_page(page, base_url: str, p: Page, shots: Path, timeout: float) -> No
                     p.problems.append(f"{name}: shows no data ({marker!r})")
                     break
         p.screenshot = shots / f"{p.slug}.png"
-        page.screenshot(path=str(p.screenshot), full_page=True)
+        page.screenshot(path=str(p.screenshot))
     finally:
         page.remove_listener("response", on_response)
+        page.set_viewport_size(VIEWPORT)
         p.seconds = time.monotonic() - started
+
+
+def _settle(page, want: int, results: list, deadline: float) -> None:
+    """Wait until ``want`` charts are on the page, their queries answered and none loading."""
+    while time.monotonic() < deadline:
+        charts = page.locator(SLICE).count()
+        if len(results) >= want and charts >= want and page.locator(f"{SLICE} .loading").count() == 0:
+            return
+        page.wait_for_timeout(250)
 
 
 def _query_problems(r: dict, names: dict[int, str]) -> list[str]:
@@ -387,7 +412,7 @@ def build(bi_reader_url: str, home: Path, port: int, shots: Path, keep_running: 
     with tempfile.TemporaryDirectory(dir=home) as tmp:
         zip_path = Path(tmp) / "postsale_reports.zip"
         bundle(bi_reader_url, zip_path, leave_out=frozenset(left_out))
-        superset.import_bundle(zip_path, bi_reader_url)
+        superset.import_bundle(zip_path, secret=_password_of(bi_reader_url))
     superset.start()
     try:
         check_pages(superset.url, superset.admin_password(), pages, shots)
