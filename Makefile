@@ -137,6 +137,7 @@ bench: $(MANIFEST)  ## benchmark every stage on a simulated world (BENCH_ACCOUNT
 mock-apis: $(STAMP)  ## serve the simulated HubSpot, Stripe and Mixpanel APIs
 	$(PY) -m simulator serve
 
-clean:  ## stop the embedded PostgreSQL and remove local state (its data, Airflow home, world, dbt target)
+clean:  ## stop the embedded PostgreSQL and Superset, remove local state (data, Airflow home, world, reports, dbt target)
 	-[ -x $(POSTSALE) ] && $(POSTSALE) warehouse-stop
-	rm -rf .local/pg .local/airflow .local/world dbt_project/target dbt_project/logs
+	-[ -x $(PY) ] && $(PY) -m reports.build --stop
+	rm -rf .local/pg .local/airflow .local/world .local/superset .local/reports dbt_project/target dbt_project/logs
