@@ -27,7 +27,7 @@ WORLD ?= $(CURDIR)/.local/world
 DEMO_ACCOUNTS ?= 200
 DEMO_SEED ?= 42
 
-.PHONY: help setup manifest demo test lint docs mock-apis scale-out clean accuracy
+.PHONY: help setup manifest demo test lint docs mock-apis scale-out clean accuracy reports reports-stop
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -96,7 +96,7 @@ lint: $(STAMP)  ## ruff (with Airflow's AIR rules), the import contracts (pyproj
 	$(VENV)/bin/lint-imports
 	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --disable-progress-bar
 
-test: lint $(MANIFEST)  ## lint, then the test suite (creates and drops its own databases)
+test: lint $(MANIFEST) $(SUPERSET_STAMP)  ## lint, then the test suite (creates and drops its own databases)
 	$(VENV)/bin/pytest -m "not scale_out" --durations=25
 
 SCALE_OUT_REDIS_URL ?= redis://127.0.0.1:6379/13
@@ -116,6 +116,32 @@ accuracy: $(MANIFEST)  ## score the marts against fresh simulated worlds (ACCURA
 	$(PY) -m simulator evaluate --seeds $(ACCURACY_SEEDS) --accounts $(ACCURACY_ACCOUNTS) \
 	  --json .local/accuracy.json --markdown docs/ACCURACY.md $(ACCURACY_ARGS)
 
+# Reports: Apache Superset in its own locked environment (its Flask and SQLAlchemy pins do not
+# fit Airflow's), Debian's Chromium for the browser check (Playwright never downloads one).
+SUPERSET_VENV := .local/superset-venv
+SUPERSET_STAMP := $(SUPERSET_VENV)/.synced
+CHROMIUM ?= /usr/bin/chromium
+REPORTS_PORT ?= 8088
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(SUPERSET_STAMP): reports/superset/pyproject.toml reports/superset/uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(SUPERSET_VENV) $(UV) sync --frozen --project reports/superset --python $(PYTHON)
+	@touch $@
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+# On the warehouse `make demo` left, read as bi_reader; Superset keeps running in the background.
+reports: $(STAMP) $(SUPERSET_STAMP) $(CHROMIUM)  ## Superset dashboards on the demo's warehouse, each page checked in headless Chromium
+	@set -euo pipefail; \
+	WAREHOUSE_URL="$$($(POSTSALE) warehouse-url)"; export WAREHOUSE_URL; \
+	POSTSALE_BI_READER_URL="$$($(POSTSALE) bi-reader --create)"; export POSTSALE_BI_READER_URL; \
+	$(PY) -m reports.build --port $(REPORTS_PORT)
+
+reports-stop:  ## stop the Superset `make reports` started
+	$(PY) -m reports.build --stop
+
 BENCH_ACCOUNTS ?= 10000
 BENCH_EVENT_DAYS ?= 120
 BENCH_ARGS ?=
@@ -126,6 +152,7 @@ bench: $(MANIFEST)  ## benchmark every stage on a simulated world (BENCH_ACCOUNT
 mock-apis: $(STAMP)  ## serve the simulated HubSpot, Stripe and Mixpanel APIs
 	$(PY) -m simulator serve
 
-clean:  ## stop the embedded PostgreSQL and remove local state (its data, Airflow home, world, dbt target)
+clean:  ## stop the embedded PostgreSQL and Superset, remove local state (data, Airflow home, world, reports, dbt target)
 	-[ -x $(POSTSALE) ] && $(POSTSALE) warehouse-stop
-	rm -rf .local/pg .local/airflow .local/world dbt_project/target dbt_project/logs
+	-[ -x $(PY) ] && $(PY) -m reports.build --stop
+	rm -rf .local/pg .local/airflow .local/world .local/superset .local/reports dbt_project/target dbt_project/logs

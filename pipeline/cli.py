@@ -2,10 +2,10 @@
 
 Commands: ``sync``, ``dbt``, ``validate``, ``data-docs``, ``reverse-etl``, ``report``,
 ``load-accuracy``, ``demo-dag``, ``demo-summary``, ``bench``, ``bench-loader``,
-``warehouse-url``, ``warehouse-stop``, ``free-port``, ``wait-for-port`` (``postsale <command>
---help`` for each). Credentials come from the environment (``pipeline.connections``):
-``AIRFLOW_CONN_*`` variables when set, else ``WAREHOUSE_URL`` and the sources' own variables.
-Nothing here imports Airflow.
+``warehouse-url``, ``bi-reader``, ``warehouse-stop``, ``free-port``, ``wait-for-port``
+(``postsale <command> --help`` for each). Credentials come from the environment
+(``pipeline.connections``): ``AIRFLOW_CONN_*`` variables when set, else ``WAREHOUSE_URL`` and
+the sources' own variables. Nothing here imports Airflow.
 
 An error ends the command with one line on stderr, ``postsale <command>: <what and where>``
 (``pipeline.errors.one_line``: no secret, no record content) and exit status 1; ``--verbose``
@@ -93,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("warehouse-url", help="print the resolved warehouse URL (starts the embedded server)")
     p.add_argument("--create", action="store_true", help="create the database when it does not exist")
+    p = sub.add_parser(
+        "bi-reader", help="print the read-only BI reader's URL (reports); --create makes or updates its role"
+    )
+    p.add_argument(
+        "--create",
+        action="store_true",
+        help="create the role idempotently and grant it marts and the reports' audit tables",
+    )
     sub.add_parser("warehouse-stop", help="stop the embedded PostgreSQL server if it runs")
     sub.add_parser("free-port", help="print a free TCP port on 127.0.0.1")
     p = sub.add_parser("wait-for-port", help="wait until 127.0.0.1:PORT accepts connections")
@@ -212,6 +220,24 @@ def _warehouse_url(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bi_reader(args: argparse.Namespace) -> int:
+    """stdout gets the URL with its password, for the caller to use (``make reports``); stderr,
+    a person's screen, only ever the redacted form."""
+    from pipeline.connections import warehouse_url
+    from warehouse.bi_reader import ensure_bi_reader, password, role_name
+    from warehouse.postgres import WarehouseParams
+    from warehouse.redact import redact_url
+
+    if args.create:
+        url = ensure_bi_reader(warehouse_url("transformer"))
+    else:
+        p = WarehouseParams.from_url(warehouse_url("transformer"))
+        url = WarehouseParams(p.host, p.port, role_name(), password(), p.dbname).url()
+    print(f"bi_reader: {redact_url(url)}", file=sys.stderr)
+    print(url)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -282,6 +308,8 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return _bench_loader(args)
     if args.command == "warehouse-url":
         return _warehouse_url(args)
+    if args.command == "bi-reader":
+        return _bi_reader(args)
     if args.command == "warehouse-stop":
         from warehouse.embedded import EmbeddedPostgres
 

@@ -154,6 +154,17 @@ def test_bi_reader_reads_marts_only_even_after_dbt_rebuilds_them(deployment):
     _denied(deployment, "loader", "select * from marts.health")
 
 
+def test_bi_reader_reads_the_reports_audit_tables_only(deployment):
+    """Reports show the latest validations and the scores' accuracy; the rest of audit stays closed."""
+    from expectations.audit import DDL as AUDIT_DDL
+
+    _run(deployment, "transformer", AUDIT_DDL)  # the gates' own DDL finds the table in place
+    assert _run(deployment, "bi_reader", "select count(*) from audit.validation_results") == [(0,)]
+    assert _run(deployment, "bi_reader", "select count(*) from audit.score_accuracy") == [(0,)]
+    _denied(deployment, "bi_reader", "select * from audit.validation_marks")
+    _denied(deployment, "bi_reader", "insert into audit.score_accuracy (metric) values ('x')")
+
+
 def test_owner_objects_follow_the_same_rules(deployment):
     """The transitional single Connection (owner) leaves objects the component roles can use."""
     _run(deployment, "owner", "create table raw.o_loaded as select 1 as id")

@@ -7,7 +7,7 @@
 --   loader       reads and writes rows in raw (the connectors); creates nothing
 --   transformer  reads raw; writes staging, intermediate, marts, snapshots and audit
 --                (dbt, and the validation gates that record into audit.validation_results)
---   bi_reader    reads marts, nothing else, read-only
+--   bi_reader    reads marts and the two audit tables reports show, nothing else, read-only
 --   owner        owns the database; member of loader, transformer and the raw owner so that
 --                the DAG's single `postsale_warehouse` Connection keeps working until every
 --                task picks its component's Connection, and to manage raw by hand
@@ -111,6 +111,43 @@ select format('grant select on all tables in schema marts to %I', :'bi_reader_us
 \gexec
 select format('alter default privileges for role %I in schema marts grant select on tables to %I', creator, :'bi_reader_user')
 from (values (:'transformer_user'), (:'owner_user')) as c (creator)
+\gexec
+
+-- Reports (reports/) also show the latest validation results and the scores' accuracy. Both
+-- audit tables are created here, as transformer (which writes them later with `create table if
+-- not exists`: same columns as expectations/audit.py and the accuracy recorder), so bi_reader's
+-- SELECT exists from the start; no other audit table is readable (warehouse/bi_reader.py grants
+-- the same on the embedded warehouse).
+create table if not exists audit.validation_results (
+    run_id            text not null,
+    run_at            timestamptz not null default clock_timestamp(),
+    layer             text not null,
+    suite             text not null,
+    table_name        text not null,
+    expectation       text not null,
+    column_name       text,
+    severity          text not null,
+    success           boolean not null,
+    observed_value    jsonb,
+    unexpected_count  bigint,
+    sample_unexpected jsonb,
+    kwargs            jsonb not null
+);
+create table if not exists audit.score_accuracy (
+    metric       text not null,
+    value        double precision,
+    target       text,
+    is_met       boolean,
+    world_seed   integer,
+    as_of_date   date,
+    recorded_at  timestamptz not null default clock_timestamp()
+);
+select format('alter table audit.%I owner to %I', t, :'transformer_user')
+from (values ('validation_results'), ('score_accuracy')) as a (t)
+\gexec
+select format('grant usage on schema audit to %I', :'bi_reader_user')
+\gexec
+select format('grant select on audit.validation_results, audit.score_accuracy to %I', :'bi_reader_user')
 \gexec
 
 -- Belt and braces for BI tools: sessions start read-only and in marts.

@@ -1,0 +1,32 @@
+"""The BI reader role: idempotent and race-safe on a shared server, read-only, marts and the
+reports' two audit tables only, still reading marts after dbt rebuilds them."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg
+import pytest
+
+from warehouse.bi_reader import ensure_bi_reader
+
+
+def test_concurrent_creates_agree_and_the_reader_reads_only_what_reports_show(fresh_warehouse_url):
+    with psycopg.connect(fresh_warehouse_url, autocommit=True) as conn:
+        conn.execute("create schema marts; create schema audit")
+        conn.execute("create table marts.old (i int); insert into marts.old values (1)")
+        conn.execute("create table audit.validation_results (i int); create table audit.validation_marks (i int)")
+    with ThreadPoolExecutor(4) as pool:  # roles are cluster-wide: sessions race on them
+        urls = set(pool.map(lambda _: ensure_bi_reader(fresh_warehouse_url), range(4)))
+    assert len(urls) == 1
+    url = urls.pop()
+    with psycopg.connect(fresh_warehouse_url, autocommit=True) as conn:  # dbt rebuilds a mart
+        conn.execute("create table marts.new (i int); insert into marts.new values (2)")
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("select i from old").fetchone() == (1,)  # search_path = marts
+        assert conn.execute("select i from marts.new").fetchone() == (2,)
+        assert conn.execute("select count(*) from audit.validation_results").fetchone() == (0,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select * from audit.validation_marks")
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("insert into marts.new values (3)")
