@@ -79,6 +79,7 @@ demo: $(MANIFEST)  ## run the whole pipeline once: simulated APIs, embedded Post
 	  --json .local/demo-accuracy.json --format none > .local/demo-accuracy.log 2>&1 \
 	  || fail "the accuracy check (python -m simulator accuracy; log: .local/demo-accuracy.log)"; \
 	$(POSTSALE) load-accuracy .local/demo-accuracy.json > /dev/null; \
+	$(POSTSALE) bi-reader --create > /dev/null || fail "creating the bi_reader role (postsale bi-reader --create)"; \
 	if [ "$(DEMO_DBT_DOCS)" = 1 ]; then \
 	  start=$$(date +%s); \
 	  $(POSTSALE) dbt docs generate --static --vars "{as_of_date: $$as_of}" > .local/demo-dbt-docs.log 2>&1 \

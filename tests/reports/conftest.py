@@ -79,25 +79,13 @@ def reports_warehouse(warehouse_admin_url: str, tmp_path_factory) -> str:
         _drop_db(warehouse_admin_url, url)
 
 
-SCORE_ACCURACY_DDL = """
-create table if not exists audit.score_accuracy (
-    metric      text not null,
-    value       double precision,
-    target      text,
-    is_met      boolean,
-    world_seed  integer,
-    as_of_date  date,
-    recorded_at timestamptz not null default now()
-)
-"""
-
-
 def fill_audit(url: str) -> None:
     """Validation results of two runs of the marts layer (the page shows the newer only): a
     pass, a warning and a critical failure with sample rows; and accuracy metrics."""
     from psycopg.types.json import Jsonb
 
     from expectations.audit import DDL
+    from pipeline.accuracy import DDL as SCORE_ACCURACY_DDL
 
     rows = [
         ("old", "2026-10-31", "critical", False, "expect_column_values_to_not_be_null", "health_score", 9, ["stale"]),
