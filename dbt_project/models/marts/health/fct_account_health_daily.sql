@@ -23,10 +23,10 @@ signals as (
         -- are read back instead of re-scoring 30 days of signals on every run.
         select
             company_id,
-            date_day,
+            calendar_date as date_day,
             health_score
         from {{ this }}
-        where date_day >= {{ build_start }} - 30 and date_day < {{ build_start }}
+        where calendar_date >= {{ build_start }} - 30 and calendar_date < {{ build_start }}
 
     ),
 {% endif %}
@@ -145,7 +145,7 @@ final as (
     select
         md5(scored.company_id || '|' || scored.date_day::text) as account_day_id,
         scored.company_id,
-        scored.date_day,
+        scored.date_day as calendar_date,
         round(scored.health_score, 1) as health_score,
         case
             when scored.health_score is null then 'unknown'

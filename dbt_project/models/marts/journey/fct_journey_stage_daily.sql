@@ -337,7 +337,7 @@ final as (
     select
         md5(flags.company_id || '|' || flags.date_day::text) as account_day_id,
         flags.company_id,
-        flags.date_day,
+        flags.date_day as calendar_date,
         flags.segment,
         flags.is_onboarding,
         flags.is_adoption,

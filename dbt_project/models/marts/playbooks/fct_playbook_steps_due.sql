@@ -212,7 +212,7 @@ final as (
         keyed.step_name,
         keyed.step_condition,
         keyed.day_offset,
-        keyed.triggered_on,
+        keyed.triggered_on as triggered_date,
         keyed.user_id,
         keyed.account_id,
         keyed.company_id,
