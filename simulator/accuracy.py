@@ -36,7 +36,7 @@ def stage_agreement(conn: psycopg.Connection, truth: dict, as_of: date) -> dict:
     mine = {
         by_company[cid]: stage
         for cid, stage in conn.execute(
-            "select company_id, primary_stage from marts.fct_journey_stage_daily where date_day = %s", (as_of,)
+            "select company_id, primary_stage from marts.fct_journey_stage_daily where calendar_date = %s", (as_of,)
         )
         if cid in by_company
     }
@@ -79,8 +79,8 @@ def retention(conn: psycopg.Connection, truth: dict, as_of: date, window_months:
     month = as_of.replace(day=1)
     start = window_start(month, window_months)
     row = conn.execute(
-        "select gross_revenue_retention, net_revenue_retention from marts.fct_revenue_retention "
-        "where month_start = %s and segment = 'all' and cohort_year = 'all'",
+        "select gross_revenue_retention, net_revenue_retention from marts.fct_revenue_retention_by_month "
+        "where calendar_month = %s",
         (month,),
     ).fetchone()
     warehouse = {"grr": float(row[0]), "nrr": float(row[1])} if row and row[0] is not None else None

@@ -20,7 +20,7 @@ CATALOG = "information_schema.columns"
 
 HEALTH_ROWS = """
 insert into marts.fct_account_health_daily
-    (company_id, date_day, health_score, health_band, components_used, usage_score, relationship_score)
+    (company_id, calendar_date, health_score, health_band, components_used, usage_score, relationship_score)
 values
     ('c-ok', '2026-11-01', 71, 'green', 4, 80, 60),
     ('c-high', '2026-11-01', 140, 'green', 4, 80, 60),
@@ -57,7 +57,7 @@ def test_bad_mart_rows_stop_the_layer(warehouse):
         (table, "expect_key_unique"),
         (table, "expect_key_not_null"),
         (table, "expect_band_matches_score"),
-        (CATALOG, "expect_tables_and_key_columns_present"),  # the five marts nobody built
+        (CATALOG, "expect_tables_and_key_columns_present"),  # the other marts nobody built
     }
     assert failed[(table, "expect_scores_0_100")]["sample_unexpected"][0]["company_id"] == "c-high"
     assert failed[(table, "expect_band_matches_score")]["sample_unexpected"][0]["expected_band"] == "yellow"
