@@ -1,5 +1,8 @@
 -- One row per account and day over the history window ending at as_of_date: active-seat
 -- ratio, DAU/WAU/MAU, feature depth, and the targets of the segment and usage type.
+-- Built after its relationships tests' targets (Airflow runs a test with its model):
+-- depends_on: {{ ref('dim_accounts') }}
+-- depends_on: {{ ref('dim_dates') }}
 with
 
 account_usage as (

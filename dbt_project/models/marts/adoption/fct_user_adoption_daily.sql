@@ -4,6 +4,9 @@
 -- behavioural tier, maturity, feature depth against the role target, and the progression
 -- milestones reached so far. Incremental (macros/daily_windows.sql): a run reads only the
 -- rebuilt days and carries the milestones reached before them from the day before.
+-- Built after its relationships tests' targets (Airflow runs a test with its model):
+-- depends_on: {{ ref('dim_accounts') }}
+-- depends_on: {{ ref('dim_dates') }}
 with
 
 user_days as (

@@ -4,6 +4,9 @@
 -- weights of the others renormalised, never read as zero), band, top drivers (the lowest
 -- signals) and the 7- and 30-day change (an incremental run reads the 30 settled days before
 -- the rebuilt ones from this table).
+-- Built after its relationships tests' targets (Airflow runs a test with its model):
+-- depends_on: {{ ref('dim_accounts') }}
+-- depends_on: {{ ref('dim_dates') }}
 with
 
 signals as (

@@ -16,6 +16,9 @@
 -- copies the days of the daily mart this table does not have yet, and rewrites the
 -- late-arrival days the daily run just rebuilt. Older days keep the score they were given, so
 -- back-tests read the scores as they were known. Trimmed at score_history_days by a post-hook.
+-- Built after its relationships tests' targets (Airflow runs a test with its model):
+-- depends_on: {{ ref('dim_accounts') }}
+-- depends_on: {{ ref('dim_dates') }}
 with
 
 health_daily as (

@@ -7,6 +7,8 @@
     (the `daily` CTE on a full build; on a daily run the table itself, through its index). -#}
 {%- set cut_day = journey_episode_cut_day() | trim or none -%}
 {%- set lookup = 'daily' if cut_day is none else ref('fct_journey_stage_daily') %}
+-- Built after its relationships tests' targets (Airflow runs a test with its model):
+-- depends_on: {{ ref('dim_accounts') }}
 with
 
 daily as (
