@@ -8,7 +8,7 @@ the two side by side for one as-of date:
   the planted stage (an account present on one side only counts as a disagreement);
 - renewal risk: ROC AUC of ``fct_renewals.risk_score`` between renewals that really churned
   and those that renewed (ties count half);
-- revenue retention: ``fct_revenue_retention`` GRR and NRR (segment and cohort ``all``) next
+- revenue retention: ``fct_revenue_retention_by_month`` GRR and NRR (all customers) next
   to the values the planted ARR changes give over the same window.
 
 ``python -m simulator accuracy --world DIR --warehouse URL [--as-of DATE]`` prints it as JSON.
