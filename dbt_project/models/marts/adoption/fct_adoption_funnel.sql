@@ -1,6 +1,5 @@
 -- Adoption funnel by monthly invitation cohort and segment (all segments per cohort:
--- fct_adoption_funnel_by_cohort): invited → logged in
--- within logged_in_within_days → activated (first feature use) → second session → weekly
+-- fct_adoption_funnel_by_cohort): invited → logged in within logged_in_within_days → activated (first feature use) → second session → weekly
 -- habit (regular use) → power user, with conversion from the previous step and drop-off.
 with
 

@@ -1,6 +1,5 @@
--- Each playbook's success metric by trigger month (all months: fct_playbook_success_by_playbook),
--- against its target
--- in seed playbook_targets. Only triggers whose success window has fully elapsed by
+-- Each playbook's success metric by trigger month (the first of the month; all months:
+-- fct_playbook_success_by_playbook), against its target in seed playbook_targets. Only triggers whose success window has fully elapsed by
 -- as_of_date are counted. New-user activation: activated within 7 days of invitation;
 -- dormant re-engagement: active again within the window after 30 silent days; feature
 -- launch: used the feature within the window after release; power-user development:

@@ -1,7 +1,6 @@
--- Gross and net revenue retention by month, segment and cohort (all customers per month:
--- fct_revenue_retention_by_month): the
--- customers with ARR at the start of the window (retention_window_months before the
--- month) compared with their ARR at the month. ARR is read on the first day of both months
+-- Gross and net revenue retention by month, segment and cohort year (all customers per month:
+-- fct_revenue_retention_by_month): the customers with ARR at the start of the window
+-- (retention_window_months before the month) compared with their ARR at the month. ARR is read on the first day of both months
 -- (the movement's opening MRR x 12): the month of as_of_date is not over, so its closing
 -- MRR is partial, and one point in time keeps both ends of the window alike.
 -- GRR = (start − churn − contraction) / start, capped at grr_cap;
