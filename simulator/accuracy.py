@@ -8,7 +8,7 @@ the two side by side for one as-of date:
   the planted stage (an account present on one side only counts as a disagreement);
 - renewal risk: ROC AUC of ``fct_renewals.risk_score`` between renewals that really churned
   and those that renewed (ties count half);
-- revenue retention: ``fct_revenue_retention`` GRR and NRR (segment and cohort ``all``) next
+- revenue retention: ``fct_revenue_retention_by_month`` GRR and NRR (all customers) next
   to the values the planted ARR changes give over the same window.
 
 ``python -m simulator accuracy --world DIR --warehouse URL [--as-of DATE] [--json FILE]`` prints the
@@ -38,7 +38,7 @@ def stage_agreement(conn: psycopg.Connection, truth: dict, as_of: date) -> dict:
     mine = {
         by_company[cid]: stage
         for cid, stage in conn.execute(
-            "select company_id, primary_stage from marts.fct_journey_stage_daily where date_day = %s", (as_of,)
+            "select company_id, primary_stage from marts.fct_journey_stage_daily where calendar_date = %s", (as_of,)
         )
         if cid in by_company
     }
@@ -81,8 +81,8 @@ def retention(conn: psycopg.Connection, truth: dict, as_of: date, window_months:
     month = as_of.replace(day=1)
     start = window_start(month, window_months)
     row = conn.execute(
-        "select gross_revenue_retention, net_revenue_retention from marts.fct_revenue_retention "
-        "where month_start = %s and segment = 'all' and cohort_year = 'all'",
+        "select gross_revenue_retention, net_revenue_retention from marts.fct_revenue_retention_by_month "
+        "where calendar_month = %s",
         (month,),
     ).fetchone()
     warehouse = {"grr": float(row[0]), "nrr": float(row[1])} if row and row[0] is not None else None

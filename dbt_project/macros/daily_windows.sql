@@ -28,7 +28,8 @@
     already built, pulled back by `late_arrival_days` (late events, late CRM edits), and keeps
     every older day as it was computed. Each such model
       - is configured in dbt_project.yml (`&daily_incremental`): delete+insert keyed on
-        `date_day`, so the rebuilt days replace theirs whole, an index on `date_day` for that
+        the day column (`date_day`; `calendar_date` in marts, `daily_day_column`), so the rebuilt
+        days replace theirs whole, an index on it for that
         delete, and a post-hook `daily_window_trim(<window start>)` that drops the days that
         slid out of the window (or lie after as_of_date after a backfill), so the table covers
         exactly the days a full refresh would;
@@ -46,10 +47,10 @@
                 case
                     -- Empty, or a backfill to an earlier day whose window starts before the
                     -- table does: rebuild the whole window.
-                    when coalesce(min(built.date_day) > {{ window_start }}, true) then {{ window_start }}
+                    when coalesce(min(built.{{ daily_day_column() }}) > {{ window_start }}, true) then {{ window_start }}
                     else greatest(
                         {{ window_start }},
-                        least(max(built.date_day) + 1, {{ as_of_date() }} - {{ var('late_arrival_days') }})
+                        least(max(built.{{ daily_day_column() }}) + 1, {{ as_of_date() }} - {{ var('late_arrival_days') }})
                     )
                 end
             from {{ this }} as built
@@ -82,10 +83,16 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro daily_day_column() -%}
+    {#- The day column of a day-grain model: `date_day` in intermediate models, `calendar_date`
+        (the key into dim_dates) in marts, whose dates all end in `_date`. -#}
+    {%- if model is defined and model.original_file_path.startswith('models/marts/') -%}calendar_date{%- else -%}date_day{%- endif -%}
+{%- endmacro %}
+
 {% macro daily_window_trim(window_start) -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where date_day < {{ window_start }} or date_day > {{ as_of_date() }}
+        where {{ daily_day_column() }} < {{ window_start }} or {{ daily_day_column() }} > {{ as_of_date() }}
     {%- else -%}
         select 1
     {%- endif -%}
@@ -94,12 +101,12 @@
 {% macro daily_write_order() -%}
     {#- A full build writes its rows in day order, so each day sits in its own run of pages. A
         daily run then deletes, rewrites and trims whole days, and downstream models read the
-        rebuilt days through the date_day index, touching only those pages. Written in the
+        rebuilt days through the day index, touching only those pages. Written in the
         order the windows leave them (by user), one day's rows lay on nearly every page: at
         2,000 accounts reading 4 days of fct_user_adoption_daily touched 48,371 pages for
         48,948 rows, and deleting a day dirtied (and wrote to WAL) as many. -#}
     {%- if not is_incremental() -%}
-        order by date_day
+        order by {{ daily_day_column() }}
     {%- endif -%}
 {%- endmacro %}
 

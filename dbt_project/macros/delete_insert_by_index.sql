@@ -2,7 +2,7 @@
     rows sit in a temp table without statistics, so PostgreSQL guesses 200 keys and hash-joins
     a seq scan of the whole target: every day-grain run read all 35 M rows of
     int_user_days_spined (10,000 accounts) to delete its 4 rebuilt days. When the key is a
-    single indexed column (the day-grain models' `date_day`, `indexes` in dbt_project.yml), the
+    single indexed column (the day-grain models' `date_day` or `calendar_date`, `indexes` in dbt_project.yml), the
     keys are collected first and looked up through the index instead; the rows deleted are the
     same. Any other key keeps dbt's statement. Overrides dbt's postgres dispatch of
     `get_delete_insert_merge_sql`. -#}

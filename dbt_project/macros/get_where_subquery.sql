@@ -14,10 +14,10 @@
         "int_user_days_spined": "date_day",
         "int_account_usage_daily": "date_day",
         "int_account_health_signals_daily": "date_day",
-        "fct_user_adoption_daily": "date_day",
-        "fct_account_adoption_daily": "date_day",
-        "fct_account_health_daily": "date_day",
-        "fct_journey_stage_daily": "date_day",
+        "fct_user_adoption_daily": "calendar_date",
+        "fct_account_adoption_daily": "calendar_date",
+        "fct_account_health_daily": "calendar_date",
+        "fct_journey_stage_daily": "calendar_date",
     }) -%}
 {%- endmacro %}
 

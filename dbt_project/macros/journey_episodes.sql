@@ -12,9 +12,9 @@
     {#- (A unit test without a given `this` cannot even ask is_incremental().) -#}
     {%- if execute and model.resource_type != 'unit_test' and is_incremental() -%}
         {%- set cut_day_sql -%}
-            select (max(entered_on + days_in_stage - 1) - {{ var('late_arrival_days') }} - 1)::text
+            select (max(entered_date + days_in_stage - 1) - {{ var('late_arrival_days') }} - 1)::text
             from {{ this }}
-            having max(entered_on + days_in_stage - 1) <= {{ as_of_date() }}
+            having max(entered_date + days_in_stage - 1) <= {{ as_of_date() }}
         {%- endset -%}
         {%- set rows = run_query(cut_day_sql).rows -%}
         {%- if rows | length > 0 and rows[0][0] is not none -%}

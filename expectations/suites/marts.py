@@ -66,7 +66,7 @@ def _health_band_consistent(score: str, band: str, key: tuple[str, ...]) -> Chec
 
 
 def journey_stage_daily(env: BuildEnv) -> TableSuite:
-    table, key = "fct_journey_stage_daily", ("company_id", "date_day")
+    table, key = "fct_journey_stage_daily", ("company_id", "calendar_date")
     stages = seed_rows("journey_stages")
     best = (
         "least("
@@ -80,7 +80,7 @@ def journey_stage_daily(env: BuildEnv) -> TableSuite:
         in_set("primary_stage", [s["stage"] for s in stages], allow_null=False),
         offending_rows(
             "expect_primary_stage_by_precedence",
-            f"select company_id, date_day, primary_stage, {best} as best_precedence, "
+            f"select company_id, calendar_date, primary_stage, {best} as best_precedence, "
             f"{prec} as primary_precedence from {{batch}} as b where {best} is distinct from {prec}",
             "The primary stage is the flagged stage of highest precedence (seed journey_stages).",
         ),
@@ -90,7 +90,7 @@ def journey_stage_daily(env: BuildEnv) -> TableSuite:
 
 
 def account_health_daily(env: BuildEnv) -> TableSuite:
-    table, key = "fct_account_health_daily", ("company_id", "date_day")
+    table, key = "fct_account_health_daily", ("company_id", "calendar_date")
     components = seed_values("health_score_components", "component")
     checks: list[Check] = [
         between(["health_score", *(f"{c}_score" for c in components)], 0, 100, key=key, name="expect_scores_0_100"),
@@ -99,7 +99,7 @@ def account_health_daily(env: BuildEnv) -> TableSuite:
         between(["components_used"], 0, len(components), key=key),
         offending_rows(
             "expect_score_iff_components",
-            "select company_id, date_day, health_score, components_used from {batch} as b "
+            "select company_id, calendar_date, health_score, components_used from {batch} as b "
             "where (health_score is null) <> (components_used = 0)",
             "A score exists exactly when at least one component had data (missing is not zero).",
         ),
@@ -149,11 +149,10 @@ def renewals(env: BuildEnv) -> TableSuite:
     return _suite(env, table, key, checks)
 
 
-def revenue_retention(env: BuildEnv) -> TableSuite:
-    table, grain = "fct_revenue_retention", ("month_start", "segment", "cohort_year")
+def _retention_checks(env: BuildEnv, grain: tuple[str, ...]) -> list[Check]:
     grr, nrr = "gross_revenue_retention", "net_revenue_retention"
     cap, s = dbt_var("grr_cap"), env.settings
-    checks: list[Check] = [
+    return [
         between([grr], 0, cap, key=grain, name="expect_grr_within_0_and_cap"),
         between([grr], s.grr_plausible_min, None, key=grain, severity="warning", name="expect_grr_plausible"),
         between([nrr], 0, None, key=grain, name="expect_nrr_not_negative"),
@@ -166,7 +165,17 @@ def revenue_retention(env: BuildEnv) -> TableSuite:
             "NRR adds expansion to GRR: never below it.",
         ),
     ]
-    return _suite(env, table, grain, checks)
+
+
+def revenue_retention(env: BuildEnv) -> TableSuite:
+    table, grain = "fct_revenue_retention", ("calendar_month", "segment", "cohort_year")
+    return _suite(env, table, grain, _retention_checks(env, grain))
+
+
+def revenue_retention_by_month(env: BuildEnv) -> TableSuite:
+    """The headline GRR/NRR of all customers (the roll-up of fct_revenue_retention)."""
+    table, grain = "fct_revenue_retention_by_month", ("calendar_month",)
+    return _suite(env, table, grain, _retention_checks(env, grain))
 
 
 def crm_sync(env: BuildEnv) -> TableSuite:
@@ -189,5 +198,6 @@ def build(env: BuildEnv) -> list[TableSuite]:
         onboarding_scorecard(env),
         renewals(env),
         revenue_retention(env),
+        revenue_retention_by_month(env),
         crm_sync(env),
     ]

@@ -115,17 +115,16 @@ def snapshot(url: str, as_of: date) -> dict:
             (as_of,),
         )
         health = rows(
-            "select company_id, health_band from marts.fct_account_health_daily where date_day = %s order by 1",
+            "select company_id, health_band from marts.fct_account_health_daily where calendar_date = %s order by 1",
             (as_of,),
         )
         stages = rows(
-            "select company_id, primary_stage from marts.fct_journey_stage_daily where date_day = %s order by 1",
+            "select company_id, primary_stage from marts.fct_journey_stage_daily where calendar_date = %s order by 1",
             (as_of,),
         )
         retention = rows(
-            "select month_start::text, gross_revenue_retention::float as grr, net_revenue_retention::float as nrr "
-            "from marts.fct_revenue_retention where month_start = date_trunc('month', %s::date)::date "
-            "and segment = 'all' and cohort_year = 'all'",
+            "select calendar_month::text, gross_revenue_retention::float as grr, net_revenue_retention::float as nrr "
+            "from marts.fct_revenue_retention_by_month where calendar_month = date_trunc('month', %s::date)::date",
             (as_of,),
         )
     return {

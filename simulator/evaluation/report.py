@@ -262,7 +262,7 @@ def markdown(result: dict, doc: Path) -> str:
         "  scored rows. `at_risk` recall: churners called `at_risk` over every planted churner.",
         "- Primary stage: every account live on either side at an as-of date; present on one side only",
         "  is a disagreement.",
-        "- GRR / NRR: the `fct_revenue_retention` row (segment and cohort `all`) of the as-of's month",
+        "- GRR / NRR: the `fct_revenue_retention_by_month` row (all customers) of the as-of's month",
         "  against the planted ARR changes over the same trailing 12 months, in points.",
         "- Intervals: 95% percentile bootstrap, resampling renewals, account-days, accounts or months",
         "  within each seed.",

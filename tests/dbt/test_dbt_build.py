@@ -46,7 +46,8 @@ def test_build_passes_and_marts_are_populated(built_warehouse):
 def test_daily_marts_cover_the_history_window(built_warehouse):
     days = query(
         built_warehouse,
-        "select count(distinct date_day), min(date_day), max(date_day) from marts.fct_account_health_daily",
+        "select count(distinct calendar_date), min(calendar_date), max(calendar_date)"
+        " from marts.fct_account_health_daily",
     )[0]
     assert days[2] == TEST_AS_OF
     assert days[0] == 90 and days[1] == TEST_AS_OF - timedelta(days=89)
@@ -110,17 +111,19 @@ DAILY_MODELS = {
     "fct_account_health_daily": "marts",
     "fct_journey_stage_daily": "marts",
 }
+DAY_COLUMN = {"intermediate": "date_day", "marts": "calendar_date"}
 LATE_ARRIVAL_DAYS = 3  # dbt_project.yml var late_arrival_days
 # Milestones an incremental run carries from the day before its rebuilt days: reached since the
 # table was first built, where a full refresh sees only its padded window. They may only be more.
-CARRIED = ("reached_regular_use", "reached_habit", "reached_advanced")
+CARRIED = ("is_regular_use_reached", "is_habit_reached", "is_advanced_reached")
 
 
 def daily_fingerprints(url: str, since) -> dict[str, tuple]:
     """Per day-grain model: the days it covers, and a checksum of every row of the rebuilt days."""
     out = {}
     for model, schema in DAILY_MODELS.items():
-        day = "activity_date" if model == "int_user_days_aggregated" else "date_day"
+        # Intermediate day-grain models keep date_day; the marts' day is calendar_date.
+        day = "activity_date" if model == "int_user_days_aggregated" else DAY_COLUMN[schema]
         row = "t::text"
         carried = ""
         if model == "fct_user_adoption_daily":
@@ -162,7 +165,7 @@ def test_incremental_run_after_one_more_day_matches_full_refresh(built_warehouse
         assert after_incremental[model][:5] == after_full[model][:5], model
         for carried_incremental, carried_full in zip(after_incremental[model][5:], after_full[model][5:], strict=True):
             assert carried_incremental >= carried_full, model
-    (days,) = query(built_warehouse, "select max(date_day) from marts.fct_account_health_daily")[0]
+    (days,) = query(built_warehouse, "select max(calendar_date) from marts.fct_account_health_daily")[0]
     assert days == as_of
     # The project's data tests pass on the incremental tables too.
     dbt(["build", "--exclude", "resource_type:unit_test", "--vars", next_day], built_warehouse, dbt_target)

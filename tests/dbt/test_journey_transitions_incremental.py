@@ -24,7 +24,7 @@ def as_of_vars(day) -> str:
 
 
 def test_incremental_episodes_equal_a_full_refresh(built_warehouse, dbt_target):
-    (base,) = query(built_warehouse, "select max(date_day) from marts.fct_journey_stage_daily")[0]
+    (base,) = query(built_warehouse, "select max(calendar_date) from marts.fct_journey_stage_daily")[0]
     compiled = dbt_target / "compiled" / "postsale" / "models" / "marts" / "journey" / "fct_journey_transitions.sql"
     try:
         # The stored episodes as the new code builds them for the base day.

@@ -19,7 +19,7 @@ MODEL = "fct_playbook_steps_due"
 TABLE = f"marts.{MODEL}"
 COLUMNS = (
     "playbook_step_due_id, due_date, playbook, step_number, step_name, step_condition, day_offset, "
-    "triggered_on, user_id, account_id, company_id, feature_key, is_high_value_account"
+    "triggered_date, user_id, account_id, company_id, feature_key, is_high_value_account"
 )
 FINGERPRINT = f"select count(*), md5(string_agg(t::text, '|' order by t.playbook_step_due_id)) from {TABLE} as t"
 
@@ -35,7 +35,7 @@ def due_on(url, day) -> set[tuple]:
 
 def test_a_missed_days_steps_show_up_on_the_next_run(built_warehouse, dbt_target):
     url = built_warehouse
-    (base,) = query(url, "select max(date_day) from marts.fct_account_health_daily")[0]
+    (base,) = query(url, "select max(calendar_date) from marts.fct_account_health_daily")[0]
     try:
         # A run after ten missed days lists the steps due on each of them (bounded catch-up).
         run_for(url, dbt_target, base - timedelta(days=10), full_refresh=True)

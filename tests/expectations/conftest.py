@@ -35,6 +35,7 @@ MARTS_WITH_SUITES = (
     "fct_onboarding_scorecard",
     "fct_renewals",
     "fct_revenue_retention",
+    "fct_revenue_retention_by_month",
     "mart_crm_sync",
 )
 

@@ -119,6 +119,29 @@ def test_every_mapped_column_is_in_the_marts_contract():
                 assert allowed <= set(prop.options), (prop.column, allowed - set(prop.options))
 
 
+# The HubSpot properties existing CRM records carry: a mart column may be renamed (the marts'
+# naming rule, docs/DBT.md), the property it is written to may not, or every synced company
+# would keep a stale field and get a new one.
+CRM_PROPERTY_OF_COLUMN = {
+    "health_score": "postsale_health_score",
+    "health_band": "postsale_health_band",
+    "primary_stage": "postsale_primary_stage",
+    "adoption_tier": "postsale_adoption_tier",
+    "onboarding_score": "postsale_onboarding_score",
+    "onboarding_status": "postsale_onboarding_status",
+    "renewal_risk_score": "postsale_renewal_risk_score",
+    "forecast_category": "postsale_forecast_category",
+    "days_to_renewal": "postsale_days_to_renewal",
+    "expansion_signal_type": "postsale_expansion_signal",
+    "is_advocacy_candidate": "postsale_advocacy_candidate",
+    "score_date": "postsale_score_date",
+}
+
+
+def test_crm_property_names_stay_stable():
+    assert {p.column: p.name for p in PROPERTIES} == CRM_PROPERTY_OF_COLUMN
+
+
 def test_score_drift_is_sent_but_only_material_changes_count_for_the_guardrail():
     rows = [mart_row(f"c{i}", i) for i in range(20)]
     state = {c.id: (c.fingerprint, c.properties) for c in plan(rows, {}).changes}

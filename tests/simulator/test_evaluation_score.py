@@ -56,7 +56,7 @@ RECORD = {
             ],
             "health": {"c1": "red", "c2": "green", "c3": "green", "c4": "green"},
             "stages": {"c1": "retention", "c2": "retention", "c4": "adoption"},
-            "retention": {"month_start": "2026-01-01", "grr": 0.99, "nrr": 1.01},
+            "retention": {"calendar_month": "2026-01-01", "grr": 0.99, "nrr": 1.01},
         },
         A1.isoformat(): {
             # At lead 60 (A1) the warehouse has lost c2: a miss for the churner metrics.
@@ -67,7 +67,7 @@ RECORD = {
             ],
             "health": {"c1": "yellow", "c3": "yellow", "c4": "green"},
             "stages": {"c1": "retention", "c2": "renewal", "c3": "retention"},
-            "retention": {"month_start": "2026-01-01", "grr": 0.99, "nrr": 1.01},
+            "retention": {"calendar_month": "2026-01-01", "grr": 0.99, "nrr": 1.01},
         },
     }
 }

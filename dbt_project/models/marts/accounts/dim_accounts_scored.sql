@@ -14,14 +14,14 @@ accounts as (
 health as (
 
     select * from {{ ref('fct_account_health_daily') }}
-    where date_day = {{ as_of_date() }}
+    where calendar_date = {{ as_of_date() }}
 
 ),
 
 stages as (
 
     select * from {{ ref('fct_journey_stage_daily') }}
-    where date_day = {{ as_of_date() }}
+    where calendar_date = {{ as_of_date() }}
 
 ),
 
@@ -48,7 +48,7 @@ final as (
         accounts.company_id,
         {{ as_of_date() }} as as_of_date,
         accounts.segment,
-        accounts.started_on,
+        accounts.started_on as started_date,
         accounts.seats,
         accounts.seat_limit,
         accounts.arr_usd,

@@ -64,12 +64,12 @@ final as (
         users.user_role,
         users.is_champion,
         coalesce(contacts_by_email.is_executive_sponsor, false) as is_executive_sponsor,
-        users.invited_on,
-        users.activated_on,
-        activity.first_active_on,
-        activity.last_active_on,
+        users.invited_on as invited_date,
+        users.activated_on as activated_date,
+        activity.first_active_on as first_active_date,
+        activity.last_active_on as last_active_date,
         coalesce(activity.active_days, 0) as active_days,
-        contacts_by_email.left_company_on
+        contacts_by_email.left_company_on as left_company_date
     from users
     left join resolved on users.account_id = resolved.product_account_id
     left join contacts_by_email on users.email = contacts_by_email.email

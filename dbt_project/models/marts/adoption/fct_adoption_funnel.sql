@@ -1,5 +1,5 @@
--- Adoption funnel by monthly invitation cohort and segment (and 'all'): invited → logged in
--- within logged_in_within_days → activated (first feature use) → second session → weekly
+-- Adoption funnel by monthly invitation cohort and segment (all segments per cohort:
+-- fct_adoption_funnel_by_cohort): invited → logged in within logged_in_within_days → activated (first feature use) → second session → weekly
 -- habit (regular use) → power user, with conversion from the previous step and drop-off.
 with
 
@@ -34,7 +34,7 @@ counted as (
 
     select
         cohort_month,
-        coalesce(segment, 'all') as segment,
+        segment,
         count(*) as invited,
         count(*) filter (where reached_logged_in) as logged_in,
         count(*) filter (where reached_logged_in and reached_activated) as activated,
@@ -48,7 +48,7 @@ counted as (
             and reached_power_user
         ) as power_user
     from users
-    group by grouping sets ((cohort_month, segment), (cohort_month))
+    group by cohort_month, segment
 
 ),
 

@@ -4,6 +4,9 @@
 -- behavioural tier, maturity, feature depth against the role target, and the progression
 -- milestones reached so far. Incremental (macros/daily_windows.sql): a run reads only the
 -- rebuilt days and carries the milestones reached before them from the day before.
+-- Built after its relationships tests' targets (Airflow runs a test with its model):
+-- depends_on: {{ ref('dim_accounts') }}
+-- depends_on: {{ ref('dim_dates') }}
 with
 
 user_days as (
@@ -22,11 +25,11 @@ reached_before as (
     {% if is_incremental() %}
         select
             user_id,
-            reached_regular_use,
-            reached_habit,
-            reached_advanced
+            is_regular_use_reached as reached_regular_use,
+            is_habit_reached as reached_habit,
+            is_advanced_reached as reached_advanced
         from {{ this }}
-        where date_day = {{ build_start }} - 1
+        where calendar_date = {{ build_start }} - 1
     {% else %}
         select
             null::text as user_id,
@@ -121,13 +124,13 @@ final as (
     select
         milestones.user_day_id,
         milestones.user_id,
-        milestones.date_day,
+        milestones.date_day as calendar_date,
         milestones.account_id,
         milestones.company_id,
         milestones.user_role,
-        milestones.invited_on,
-        milestones.first_active_on,
-        milestones.last_active_on,
+        milestones.invited_on as invited_date,
+        milestones.first_active_on as first_active_date,
+        milestones.last_active_on as last_active_date,
         milestones.is_active,
         milestones.event_count,
         milestones.active_days_7d,
@@ -139,13 +142,13 @@ final as (
         milestones.relevant_feature_count,
         coalesce(milestones.feature_depth_30d, 0) as feature_depth_30d,
         role_targets.feature_depth_target as role_feature_depth_target,
-        coalesce(milestones.feature_depth_30d >= role_targets.feature_depth_target, false) as meets_role_depth_target,
+        coalesce(milestones.feature_depth_30d >= role_targets.feature_depth_target, false) as is_role_depth_target_met,
         milestones.adoption_tier,
         milestones.maturity,
-        milestones.reached_week1_activation,
-        milestones.reached_regular_use,
-        milestones.reached_habit,
-        milestones.reached_advanced
+        milestones.reached_week1_activation as is_week1_activation_reached,
+        milestones.reached_regular_use as is_regular_use_reached,
+        milestones.reached_habit as is_habit_reached,
+        milestones.reached_advanced as is_advanced_reached
     from milestones
     left join role_targets on milestones.user_role = role_targets.role
     where milestones.date_day >= {{ build_start }}

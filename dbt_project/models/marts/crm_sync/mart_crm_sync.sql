@@ -18,7 +18,7 @@ scored as (
 user_adoption as (
 
     select * from {{ ref('fct_user_adoption_daily') }}
-    where date_day = {{ as_of_date() }}
+    where calendar_date = {{ as_of_date() }}
 
 ),
 
@@ -89,7 +89,7 @@ final as (
         renewals.risk_score as renewal_risk_score,
         renewals.forecast_category,
         renewals.days_to_renewal,
-        coalesce(expansion.expansion_signal, 'none') != 'none' as expansion_signal,
+        coalesce(expansion.expansion_signal, 'none') != 'none' as is_expansion_signaled,
         coalesce(expansion.expansion_signal, 'none') as expansion_signal_type,
         coalesce(advocacy.is_candidate, false) as is_advocacy_candidate,
         {{ as_of_date() }} as score_date

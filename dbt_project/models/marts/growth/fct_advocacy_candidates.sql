@@ -34,7 +34,7 @@ terms as (
 
     select
         company_id,
-        min(contract_end_date) as first_renewed_on
+        min(contract_end_date) as first_renewed_date
     from past_terms
     group by company_id
 
@@ -59,14 +59,15 @@ evaluated as (
         accounts.health_score,
         accounts.latest_nps_score,
         coalesce(champions.engaged_champions, 0) as engaged_champions,
-        terms.first_renewed_on,
-        coalesce(accounts.health_score >= {{ var('advocacy_min_health') }}, false) as meets_health,
-        coalesce(accounts.latest_nps_score >= {{ var('promoter_min_score') }}, false) as meets_promoter,
-        coalesce(champions.engaged_champions, 0) > 0 as meets_champion,
-        terms.first_renewed_on is not null as meets_renewed,
-        {{ as_of_date() }} >= (accounts.started_on + make_interval(months => segment_targets.advocacy_min_months))::date
-        as meets_tenure,
-        not coalesce(accounts.is_in_regression or accounts.is_onboarding, false) as meets_no_regression
+        terms.first_renewed_date,
+        coalesce(accounts.health_score >= {{ var('advocacy_min_health') }}, false) as is_health_met,
+        coalesce(accounts.latest_nps_score >= {{ var('promoter_min_score') }}, false) as is_promoter,
+        coalesce(champions.engaged_champions, 0) > 0 as is_champion_engaged,
+        terms.first_renewed_date is not null as is_renewed,
+        {{ as_of_date() }}
+        >= (accounts.started_date + make_interval(months => segment_targets.advocacy_min_months))::date
+        as is_tenure_met,
+        not coalesce(accounts.is_in_regression or accounts.is_onboarding, false) as is_regression_free
     from accounts
     left join segment_targets on accounts.segment = segment_targets.segment
     left join terms on accounts.company_id = terms.company_id
@@ -79,16 +80,16 @@ final as (
     select
         evaluated.*,
         {{ as_of_date() }} as as_of_date,
-        evaluated.meets_health and evaluated.meets_promoter and evaluated.meets_champion
-        and evaluated.meets_renewed and evaluated.meets_tenure and evaluated.meets_no_regression as is_candidate,
+        evaluated.is_health_met and evaluated.is_promoter and evaluated.is_champion_engaged
+        and evaluated.is_renewed and evaluated.is_tenure_met and evaluated.is_regression_free as is_candidate,
         concat_ws(
             ', ',
-            case when not evaluated.meets_health then 'health' end,
-            case when not evaluated.meets_promoter then 'nps_promoter' end,
-            case when not evaluated.meets_champion then 'champion' end,
-            case when not evaluated.meets_renewed then 'renewal' end,
-            case when not evaluated.meets_tenure then 'tenure' end,
-            case when not evaluated.meets_no_regression then 'regression' end
+            case when not evaluated.is_health_met then 'health' end,
+            case when not evaluated.is_promoter then 'nps_promoter' end,
+            case when not evaluated.is_champion_engaged then 'champion' end,
+            case when not evaluated.is_renewed then 'renewal' end,
+            case when not evaluated.is_tenure_met then 'tenure' end,
+            case when not evaluated.is_regression_free then 'regression' end
         ) as missing_criteria
     from evaluated
 

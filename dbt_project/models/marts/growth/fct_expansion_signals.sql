@@ -38,19 +38,19 @@ evaluated as (
         round(usage.users_invited::numeric / nullif(accounts.seats, 0), 4) as seat_utilisation,
         round(accounts.seats::numeric / nullif(accounts.seat_limit, 0), 4) as plan_limit_utilisation,
         {{ as_of_date() }}
-        >= (accounts.started_on + make_interval(months => segment_targets.expansion_min_months))::date
+        >= (accounts.started_date + make_interval(months => segment_targets.expansion_min_months))::date
         as is_expansion_eligible_by_tenure,
         coalesce(usage.users_invited >= {{ var('seat_limit_approach_ratio') }} * accounts.seats, false)
-        as signal_seats_nearly_used,
+        as is_seats_nearly_used,
         coalesce(accounts.seats >= {{ var('seat_limit_approach_ratio') }} * accounts.seat_limit, false)
-        as signal_plan_limit_near,
+        as is_plan_limit_near,
         coalesce(
             accounts.health_score >= {{ var('expansion_min_health') }}
             and accounts.latest_nps_score >= {{ var('promoter_min_score') }},
             false
-        ) as signal_healthy_promoter,
-        coalesce(accounts.is_renewal, false) as signal_renewal_bundling,
-        coalesce(accounts.is_expansion, false) as has_open_expansion_deal
+        ) as is_healthy_promoter,
+        coalesce(accounts.is_renewal, false) as is_renewal_bundling_possible,
+        coalesce(accounts.is_expansion, false) as is_expansion_deal_open
     from accounts
     left join segment_targets on accounts.segment = segment_targets.segment
     left join usage on accounts.company_id = usage.company_id
@@ -73,22 +73,22 @@ final as (
         evaluated.health_score,
         evaluated.latest_nps_score,
         evaluated.is_expansion_eligible_by_tenure,
-        evaluated.signal_seats_nearly_used,
-        evaluated.signal_plan_limit_near,
-        evaluated.signal_healthy_promoter,
-        evaluated.signal_renewal_bundling,
-        evaluated.has_open_expansion_deal,
+        evaluated.is_seats_nearly_used,
+        evaluated.is_plan_limit_near,
+        evaluated.is_healthy_promoter,
+        evaluated.is_renewal_bundling_possible,
+        evaluated.is_expansion_deal_open,
         (
-            evaluated.signal_seats_nearly_used::integer + evaluated.signal_plan_limit_near::integer
-            + evaluated.signal_healthy_promoter::integer + evaluated.signal_renewal_bundling::integer
+            evaluated.is_seats_nearly_used::integer + evaluated.is_plan_limit_near::integer
+            + evaluated.is_healthy_promoter::integer + evaluated.is_renewal_bundling_possible::integer
         ) as signal_count,
         case
-            when evaluated.has_open_expansion_deal then 'open_opportunity'
+            when evaluated.is_expansion_deal_open then 'open_opportunity'
             when not evaluated.is_expansion_eligible_by_tenure then 'none'
-            when evaluated.signal_plan_limit_near then 'plan_limit'
-            when evaluated.signal_seats_nearly_used then 'seat_limit'
-            when evaluated.signal_healthy_promoter then 'healthy_promoter'
-            when evaluated.signal_renewal_bundling then 'renewal_bundling'
+            when evaluated.is_plan_limit_near then 'plan_limit'
+            when evaluated.is_seats_nearly_used then 'seat_limit'
+            when evaluated.is_healthy_promoter then 'healthy_promoter'
+            when evaluated.is_renewal_bundling_possible then 'renewal_bundling'
             else 'none'
         end as expansion_signal
     from evaluated

@@ -4,6 +4,9 @@
 -- weights of the others renormalised, never read as zero), band, top drivers (the lowest
 -- signals) and the 7- and 30-day change (an incremental run reads the 30 settled days before
 -- the rebuilt ones from this table).
+-- Built after its relationships tests' targets (Airflow runs a test with its model):
+-- depends_on: {{ ref('dim_accounts') }}
+-- depends_on: {{ ref('dim_dates') }}
 with
 
 signals as (
@@ -23,10 +26,10 @@ signals as (
         -- are read back instead of re-scoring 30 days of signals on every run.
         select
             company_id,
-            date_day,
+            calendar_date as date_day,
             health_score
         from {{ this }}
-        where date_day >= {{ build_start }} - 30 and date_day < {{ build_start }}
+        where calendar_date >= {{ build_start }} - 30 and calendar_date < {{ build_start }}
 
     ),
 {% endif %}
@@ -145,7 +148,7 @@ final as (
     select
         md5(scored.company_id || '|' || scored.date_day::text) as account_day_id,
         scored.company_id,
-        scored.date_day,
+        scored.date_day as calendar_date,
         round(scored.health_score, 1) as health_score,
         case
             when scored.health_score is null then 'unknown'

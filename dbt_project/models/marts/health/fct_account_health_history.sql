@@ -4,7 +4,7 @@
         -- just rebuilt them; a backfill to a day the table has passed rewrites none of them.
         select
             case
-                when coalesce(max(kept.date_day) > {{ as_of_date() }}, false) then {{ as_of_date() }} + 1
+                when coalesce(max(kept.calendar_date) > {{ as_of_date() }}, false) then {{ as_of_date() }} + 1
                 else {{ as_of_date() }} - {{ var('late_arrival_days') }}
             end
         from {{ this }} as kept
@@ -16,21 +16,24 @@
 -- copies the days of the daily mart this table does not have yet, and rewrites the
 -- late-arrival days the daily run just rebuilt. Older days keep the score they were given, so
 -- back-tests read the scores as they were known. Trimmed at score_history_days by a post-hook.
+-- Built after its relationships tests' targets (Airflow runs a test with its model):
+-- depends_on: {{ ref('dim_accounts') }}
+-- depends_on: {{ ref('dim_dates') }}
 with
 
 health_daily as (
 
     select * from {{ ref('fct_account_health_daily') }}
     where
-        date_day <= {{ as_of_date() }}
-        and date_day > {{ as_of_date() }} - {{ var('score_history_days') }}
+        calendar_date <= {{ as_of_date() }}
+        and calendar_date > {{ as_of_date() }} - {{ var('score_history_days') }}
 
 ),
 
 {% if is_incremental() %}
     kept_days as (
 
-        select distinct date_day from {{ this }}
+        select distinct calendar_date from {{ this }}
 
     ),
 {% endif %}
@@ -41,8 +44,8 @@ new_days as (
     from health_daily
     {% if is_incremental() %}
         where
-            health_daily.date_day >= {{ rewrite_start }}
-            or health_daily.date_day not in (select kept_days.date_day from kept_days)
+            health_daily.calendar_date >= {{ rewrite_start }}
+            or health_daily.calendar_date not in (select kept_days.calendar_date from kept_days)
     {% endif %}
 
 ),
@@ -52,7 +55,7 @@ final as (
     select
         account_day_id,
         company_id,
-        date_day,
+        calendar_date,
         health_score,
         health_band,
         components_used,
@@ -64,7 +67,7 @@ final as (
         top_drivers,
         score_change_7d,
         score_change_30d,
-        {{ as_of_date() }} as scored_as_of
+        {{ as_of_date() }} as scored_as_of_date
     from new_days
 
 )

@@ -4,6 +4,9 @@
 -- Stages change on evidence (CRM milestones, product usage, deals, contacts, NPS, billing),
 -- never on the calendar alone: adoption turns into retention on sustained usage (model
 -- int_journey_adoption_weekly). Every input is read as it stood on the day.
+-- Built after its relationships tests' targets (Airflow runs a test with its model):
+-- depends_on: {{ ref('dim_accounts') }}
+-- depends_on: {{ ref('dim_dates') }}
 with
 
 accounts as (
@@ -337,7 +340,7 @@ final as (
     select
         md5(flags.company_id || '|' || flags.date_day::text) as account_day_id,
         flags.company_id,
-        flags.date_day,
+        flags.date_day as calendar_date,
         flags.segment,
         flags.is_onboarding,
         flags.is_adoption,

@@ -7,6 +7,8 @@
     (the `daily` CTE on a full build; on a daily run the table itself, through its index). -#}
 {%- set cut_day = journey_episode_cut_day() | trim or none -%}
 {%- set lookup = 'daily' if cut_day is none else ref('fct_journey_stage_daily') %}
+-- Built after its relationships tests' targets (Airflow runs a test with its model):
+-- depends_on: {{ ref('dim_accounts') }}
 with
 
 daily as (
@@ -38,20 +40,20 @@ accounts as (
 
         select
             *,
-            entered_on + days_in_stage - 1 as last_day_in_stage
+            entered_date + days_in_stage - 1 as last_day_in_stage
         from {{ this }}
 
     ),
 
     window_bounds as (
 
-        -- Per account, through the (company_id, date_day) index: the same first days as a full build.
+        -- Per account, through the (company_id, calendar_date) index: the same first days as a full build.
         select
             accounts.company_id,
             first_days.first_day
         from accounts
         cross join lateral (
-            select min(account_days.date_day) as first_day
+            select min(account_days.calendar_date) as first_day
             from {{ lookup }} as account_days
             where account_days.company_id = accounts.company_id
         ) as first_days
@@ -72,12 +74,12 @@ accounts as (
 
         select recent.*
         from {{ lookup }} as recent
-        where recent.date_day >= {{ cut_day }}
+        where recent.calendar_date >= {{ cut_day }}
         union all
         select older.*
         from {{ lookup }} as older
         inner join unbuilt_companies on older.company_id = unbuilt_companies.company_id
-        where older.date_day < {{ cut_day }}
+        where older.calendar_date < {{ cut_day }}
 
     ),
 {% endif %}
@@ -87,7 +89,7 @@ stage_days as (
     select
         daily.company_id,
         daily.segment,
-        daily.date_day,
+        daily.calendar_date,
         flag.stage
     from {{ 'daily' if cut_day is none else 'recent_days as daily' }}
     cross join
@@ -108,11 +110,11 @@ islands as (
 
     select
         stage_days.*,
-        stage_days.date_day
+        stage_days.calendar_date
         - (
             row_number() over (
                 partition by stage_days.company_id, stage_days.stage
-                order by stage_days.date_day
+                order by stage_days.calendar_date
             )
         )::integer
         as island
@@ -126,8 +128,8 @@ episodes as (
         company_id,
         max(segment) as segment,
         stage,
-        min(date_day) as entered_on,
-        max(date_day) as last_day_in_stage
+        min(calendar_date) as entered_date,
+        max(calendar_date) as last_day_in_stage
     from islands
     group by company_id, stage, island
 
@@ -137,7 +139,7 @@ episodes as (
 
         select
             company_id,
-            min(date_day) as first_day
+            min(calendar_date) as first_day
         from daily
         group by company_id
 
@@ -152,13 +154,13 @@ episodes as (
             episodes.company_id,
             episodes.stage,
             case
-                when built.company_id is null then episodes.entered_on
-                else greatest(built.entered_on, window_bounds.first_day)
-            end as entered_on,
+                when built.company_id is null then episodes.entered_date
+                else greatest(built.entered_date, window_bounds.first_day)
+            end as entered_date,
             episodes.last_day_in_stage,
             episodes.segment as recent_segment,
             built.segment as built_segment,
-            case when built.company_id is not null then greatest(built.entered_on, window_bounds.first_day) end as older_from,
+            case when built.company_id is not null then greatest(built.entered_date, window_bounds.first_day) end as older_from,
             {{ cut_day }} - 1 as older_to
         from episodes
         left join window_bounds on episodes.company_id = window_bounds.company_id
@@ -166,8 +168,8 @@ episodes as (
             on
                 episodes.company_id = built.company_id
                 and episodes.stage = built.stage
-                and episodes.entered_on = {{ cut_day }}
-                and built.entered_on <= {{ cut_day }}
+                and episodes.entered_date = {{ cut_day }}
+                and built.entered_date <= {{ cut_day }}
                 and built.last_day_in_stage >= {{ cut_day }}
 
     ),
@@ -179,7 +181,7 @@ episodes as (
         select
             built.company_id,
             built.stage,
-            window_bounds.first_day as entered_on,
+            window_bounds.first_day as entered_date,
             built.last_day_in_stage,
             null::text as recent_segment,
             built.segment as built_segment,
@@ -189,7 +191,7 @@ episodes as (
         inner join window_bounds on built.company_id = window_bounds.company_id
         where
             built.last_day_in_stage < {{ cut_day }}
-            and built.entered_on <= window_bounds.first_day
+            and built.entered_date <= window_bounds.first_day
             and built.last_day_in_stage >= window_bounds.first_day
 
     ),
@@ -210,7 +212,7 @@ episodes as (
         inner join accounts on built.company_id = accounts.company_id
         where
             built.last_day_in_stage < {{ cut_day }}
-            and built.entered_on > window_bounds.first_day
+            and built.entered_date > window_bounds.first_day
 
     ),
 
@@ -219,7 +221,7 @@ episodes as (
         select
             company_id,
             stage,
-            entered_on,
+            entered_date,
             last_day_in_stage,
             segment as recent_segment,
             null::text as built_segment,
@@ -238,8 +240,8 @@ episodes as (
             company_id,
             segment,
             stage,
-            entered_on,
-            exited_on,
+            entered_date,
+            exited_date,
             days_in_stage,
             is_entry_observed,
             previous_primary_stage,
@@ -281,19 +283,19 @@ episodes as (
                         select 1 from {{ lookup }} as older
                         where
                             older.company_id = changed_episodes.company_id
-                            and older.date_day between changed_episodes.older_from and changed_episodes.older_to
+                            and older.calendar_date between changed_episodes.older_from and changed_episodes.older_to
                             and older.segment = changed_episodes.built_segment
                     ) then changed_episodes.built_segment
                     else (
                         select max(older.segment) from {{ lookup }} as older
                         where
                             older.company_id = changed_episodes.company_id
-                            and older.date_day between changed_episodes.older_from and changed_episodes.older_to
+                            and older.calendar_date between changed_episodes.older_from and changed_episodes.older_to
                     )
                 end
             ) as segment,
             changed_episodes.stage,
-            changed_episodes.entered_on,
+            changed_episodes.entered_date,
             changed_episodes.last_day_in_stage
         from changed_episodes
 
@@ -311,7 +313,7 @@ contextualised as (
         after_exit.core_stage as next_core_stage,
         previous_stage.journey_order as previous_core_order,
         next_stage.journey_order as next_core_order,
-        episodes.entered_on > window_bounds.first_day
+        episodes.entered_date > window_bounds.first_day
         or window_bounds.first_day = accounts.started_on as is_entry_observed,
         accounts.churned_on
     from {{ 'episodes' if cut_day is none else 'segmented as episodes' }}
@@ -320,18 +322,18 @@ contextualised as (
     inner join accounts on episodes.company_id = accounts.company_id
     {% if cut_day is none %}
         left join daily as before_entry
-            on episodes.company_id = before_entry.company_id and before_entry.date_day = episodes.entered_on - 1
+            on episodes.company_id = before_entry.company_id and before_entry.calendar_date = episodes.entered_date - 1
         left join daily as after_exit
-            on episodes.company_id = after_exit.company_id and after_exit.date_day = episodes.last_day_in_stage + 1
+            on episodes.company_id = after_exit.company_id and after_exit.calendar_date = episodes.last_day_in_stage + 1
     {% else %}
-        -- A few thousand episodes: each neighbour day is one (company_id, date_day) index lookup
+        -- A few thousand episodes: each neighbour day is one (company_id, calendar_date) index lookup
         -- (`limit 1`, at most one row anyway, keeps the planner from joining whole tables).
         left join lateral (
             select
                 day_before.primary_stage,
                 day_before.core_stage
             from {{ lookup }} as day_before
-            where day_before.company_id = episodes.company_id and day_before.date_day = episodes.entered_on - 1
+            where day_before.company_id = episodes.company_id and day_before.calendar_date = episodes.entered_date - 1
             limit 1
         ) as before_entry on true
         left join lateral (
@@ -339,7 +341,7 @@ contextualised as (
                 day_after.primary_stage,
                 day_after.core_stage
             from {{ lookup }} as day_after
-            where day_after.company_id = episodes.company_id and day_after.date_day = episodes.last_day_in_stage + 1
+            where day_after.company_id = episodes.company_id and day_after.calendar_date = episodes.last_day_in_stage + 1
             limit 1
         ) as after_exit on true
     {% endif %}
@@ -366,17 +368,17 @@ recomputed as (
             || '|'
             || regression_flagged.stage
             || '|'
-            || regression_flagged.entered_on::text
+            || regression_flagged.entered_date::text
         )
         as stage_episode_id,
         regression_flagged.company_id,
         regression_flagged.segment,
         regression_flagged.stage,
-        regression_flagged.entered_on,
+        regression_flagged.entered_date,
         case
             when regression_flagged.last_day_in_stage < {{ as_of_date() }} then regression_flagged.last_day_in_stage + 1
-        end as exited_on,
-        regression_flagged.last_day_in_stage - regression_flagged.entered_on + 1 as days_in_stage,
+        end as exited_date,
+        regression_flagged.last_day_in_stage - regression_flagged.entered_date + 1 as days_in_stage,
         regression_flagged.is_entry_observed,
         regression_flagged.previous_primary_stage,
         regression_flagged.previous_core_stage,
@@ -389,8 +391,8 @@ recomputed as (
                     select triggers.trigger_type from triggers
                     where
                         triggers.company_id = regression_flagged.company_id
-                        and triggers.triggered_on between regression_flagged.entered_on
-                        - {{ var('regression_trigger_lookback_days') }} and regression_flagged.entered_on
+                        and triggers.triggered_on between regression_flagged.entered_date
+                        - {{ var('regression_trigger_lookback_days') }} and regression_flagged.entered_date
                     order by triggers.triggered_on desc
                     limit 1
                 ), 'unexplained')

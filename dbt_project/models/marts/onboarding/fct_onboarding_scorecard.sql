@@ -107,7 +107,7 @@ final as (
         flagged.onboarding_status,
         flagged.onboarding_kickoff_date,
         flagged.onboarding_target_date,
-        flagged.graduated_on,
+        flagged.graduated_on as graduated_date,
         flagged.onboarding_delay_reason,
         flagged.score_technical,
         flagged.score_knowledge,
@@ -121,14 +121,14 @@ final as (
             when flagged.weighted_total >= {{ var('scorecard_close_min') }} then 'close'
             else 'not_ready'
         end as scorecard_status,
-        flagged.all_dimensions_green,
+        flagged.all_dimensions_green as is_all_dimensions_green,
         flagged.weak_dimensions,
-        flagged.flag_technical_issues,
-        flagged.flag_low_active_users,
-        flagged.flag_usage_falling,
-        flagged.flag_core_workflows_unused,
-        flagged.flag_champion_left,
-        flagged.flag_value_not_achieved,
+        flagged.flag_technical_issues as is_red_flag_technical_issues,
+        flagged.flag_low_active_users as is_red_flag_low_active_users,
+        flagged.flag_usage_falling as is_red_flag_usage_falling,
+        flagged.flag_core_workflows_unused as is_red_flag_core_workflows_unused,
+        flagged.flag_champion_left as is_red_flag_champion_left,
+        flagged.flag_value_not_achieved as is_red_flag_value_not_achieved,
         (
             flagged.flag_technical_issues::integer + flagged.flag_low_active_users::integer
             + flagged.flag_usage_falling::integer + flagged.flag_core_workflows_unused::integer
@@ -151,7 +151,7 @@ final as (
         flagged.graduated_on is null
         and flagged.days_past_target >= {{ var('onboarding_delayed_after_days') }} as is_delayed,
         flagged.graduated_on is null
-        and flagged.days_past_target > {{ var('onboarding_extension_max_days') }} as needs_escalation,
+        and flagged.days_past_target > {{ var('onboarding_extension_max_days') }} as is_escalation_needed,
         flagged.days_past_target,
         coalesce(
             flagged.weighted_total >= {{ var('scorecard_ready_min') }}
@@ -161,7 +161,7 @@ final as (
                 or flagged.flag_core_workflows_unused or flagged.flag_champion_left or flagged.flag_value_not_achieved
             ),
             false
-        ) as can_graduate
+        ) as is_ready_to_graduate
     from flagged
 
 )

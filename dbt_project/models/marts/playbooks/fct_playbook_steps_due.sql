@@ -26,6 +26,9 @@
 -- a first run or a backfill to an earlier day lists the steps due on as_of_date only. A step
 -- already listed is never listed again. The warehouse sends nothing: a CRM or engagement tool
 -- acts on the rows of its run (as_of_date) and dedupes on playbook_step_due_id.
+-- Built after its relationships tests' targets (Airflow runs a test with its model):
+-- depends_on: {{ ref('dim_accounts') }}
+-- depends_on: {{ ref('dim_dates') }}
 with
 
 steps as (
@@ -212,7 +215,7 @@ final as (
         keyed.step_name,
         keyed.step_condition,
         keyed.day_offset,
-        keyed.triggered_on,
+        keyed.triggered_on as triggered_date,
         keyed.user_id,
         keyed.account_id,
         keyed.company_id,

@@ -1,5 +1,5 @@
--- Each playbook's success metric by trigger month (and 'all' months), against its target
--- in seed playbook_targets. Only triggers whose success window has fully elapsed by
+-- Each playbook's success metric by trigger month (the first of the month; all months:
+-- fct_playbook_success_by_playbook), against its target in seed playbook_targets. Only triggers whose success window has fully elapsed by
 -- as_of_date are counted. New-user activation: activated within 7 days of invitation;
 -- dormant re-engagement: active again within the window after 30 silent days; feature
 -- launch: used the feature within the window after release; power-user development:
@@ -180,18 +180,18 @@ aggregated as (
 
     select
         playbook,
-        coalesce(to_char(date_trunc('month', triggered_on), 'YYYY-MM'), 'all') as trigger_month,
+        date_trunc('month', triggered_on)::date as trigger_month,
         count(*) as triggered,
         count(*) filter (where succeeded) as succeeded
     from outcomes
-    group by grouping sets ((playbook, date_trunc('month', triggered_on)), (playbook))
+    group by playbook, date_trunc('month', triggered_on)::date
 
 ),
 
 final as (
 
     select
-        md5(aggregated.playbook || '|' || aggregated.trigger_month) as playbook_success_id,
+        md5(aggregated.playbook || '|' || to_char(aggregated.trigger_month, 'YYYY-MM')) as playbook_success_id,
         aggregated.playbook,
         aggregated.trigger_month,
         targets.success_metric,
@@ -200,7 +200,7 @@ final as (
         round(aggregated.succeeded::numeric / nullif(aggregated.triggered, 0), 4) as success_rate,
         targets.target_rate,
         coalesce(aggregated.succeeded::numeric / nullif(aggregated.triggered, 0) >= targets.target_rate, false)
-        as meets_target
+        as is_target_met
     from aggregated
     inner join targets on aggregated.playbook = targets.playbook
 

@@ -76,7 +76,7 @@ final as (
         ended.term_start_date,
         ended.contract_end_date,
         ended.churned_on is not null as is_churned,
-        ended.churned_on,
+        ended.churned_on as churned_date,
         coalesce(scores_90d.arr_usd, scores_60d.arr_usd, scores_30d.arr_usd) as arr_usd,
         scores_90d.as_of_date as scored_90d_date,
         scores_90d.risk_score as risk_score_90d,

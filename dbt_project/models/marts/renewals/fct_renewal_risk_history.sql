@@ -12,6 +12,9 @@
 -- that day: risk (fitted and rule points), health, forecast and drivers. fct_renewals holds
 -- only today; this keeps var score_history_days days for back-tests (fct_renewal_outcomes). A
 -- rerun or backfill of a day replaces that day only.
+-- Built after its relationships tests' targets (Airflow runs a test with its model):
+-- depends_on: {{ ref('dim_accounts') }}
+-- depends_on: {{ ref('dim_dates') }}
 with
 
 renewals as (

@@ -33,7 +33,7 @@ milestones as (
 health as (
 
     select * from {{ ref('fct_account_health_daily') }}
-    where date_day = {{ as_of_date() }}
+    where calendar_date = {{ as_of_date() }}
 
 ),
 
@@ -293,14 +293,14 @@ final as (
         scored.score_change_30d as health_change_30d,
         scored.usage_trend_28d,
         scored.is_cancellation_scheduled,
-        scored.driver_champion_change as has_champion_change,
-        scored.driver_high_severity_tickets as has_high_severity_tickets,
-        scored.driver_payment_failures as has_payment_failures,
+        scored.driver_champion_change as is_champion_changed,
+        scored.driver_high_severity_tickets as is_high_severity_ticket_raised,
+        scored.driver_payment_failures as is_payment_failed,
         scored.driver_late_start as is_late_start,
         scored.csm_risk_flag,
-        scored.driver_csm_risk_flag as has_crm_risk_flag,
+        scored.driver_csm_risk_flag as is_crm_risk_flagged,
         scored.driver_renewal_deal_lost as is_renewal_deal_lost,
-        scored.driver_nps_drop as has_nps_drop,
+        scored.driver_nps_drop as is_nps_dropped,
         scored.risk_score::integer as risk_score,
         scored.risk_method,
         scored.risk_score_rules::integer as risk_score_rules,

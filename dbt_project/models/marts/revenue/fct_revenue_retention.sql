@@ -1,6 +1,6 @@
--- Gross and net revenue retention by month, segment and cohort (and 'all' roll-ups): the
--- customers with ARR at the start of the window (retention_window_months before the
--- month) compared with their ARR at the month. ARR is read on the first day of both months
+-- Gross and net revenue retention by month, segment and cohort year (all customers per month:
+-- fct_revenue_retention_by_month): the customers with ARR at the start of the window
+-- (retention_window_months before the month) compared with their ARR at the month. ARR is read on the first day of both months
 -- (the movement's opening MRR x 12): the month of as_of_date is not over, so its closing
 -- MRR is partial, and one point in time keeps both ends of the window alike.
 -- GRR = (start − churn − contraction) / start, capped at grr_cap;
@@ -15,25 +15,25 @@ movements as (
 
 first_month as (
 
-    select min(month_start) as month_start from movements
+    select min(calendar_month) as calendar_month from movements
 
 ),
 
 months as (
 
-    select distinct movements.month_start
+    select distinct movements.calendar_month
     from movements
     cross join first_month
     where
-        movements.month_start
-        >= first_month.month_start + interval '{{ var("retention_window_months") }} months'
+        movements.calendar_month
+        >= first_month.calendar_month + interval '{{ var("retention_window_months") }} months'
 
 ),
 
 pairs as (
 
     select
-        months.month_start,
+        months.calendar_month,
         start_month.customer_id,
         start_month.segment,
         start_month.cohort_year,
@@ -42,18 +42,18 @@ pairs as (
     from months
     inner join movements as start_month
         on
-            start_month.month_start
-            = (months.month_start - interval '{{ var("retention_window_months") }} months')::date
+            start_month.calendar_month
+            = (months.calendar_month - interval '{{ var("retention_window_months") }} months')::date
             and start_month.previous_mrr_usd > 0
     left join movements as end_month
-        on start_month.customer_id = end_month.customer_id and months.month_start = end_month.month_start
+        on start_month.customer_id = end_month.customer_id and months.calendar_month = end_month.calendar_month
 
 ),
 
 classified as (
 
     select
-        month_start,
+        calendar_month,
         segment,
         cohort_year,
         starting_arr_usd,
@@ -73,9 +73,9 @@ classified as (
 aggregated as (
 
     select
-        month_start,
-        coalesce(segment, 'all') as segment,
-        coalesce(cohort_year, 'all') as cohort_year,
+        calendar_month,
+        segment,
+        cohort_year,
         count(*) as starting_customers,
         sum(is_retained) as retained_customers,
         sum(starting_arr_usd) as starting_arr_usd,
@@ -84,15 +84,15 @@ aggregated as (
         sum(expansion_arr_usd) as expansion_arr_usd,
         sum(ending_arr_usd) as ending_arr_usd
     from classified
-    group by grouping sets ((month_start, segment, cohort_year), (month_start, segment), (month_start))
+    group by calendar_month, segment, cohort_year
 
 ),
 
 final as (
 
     select
-        md5(month_start::text || '|' || segment || '|' || cohort_year) as retention_id,
-        month_start,
+        md5(calendar_month::text || '|' || segment || '|' || cohort_year::text) as retention_id,
+        calendar_month,
         segment,
         cohort_year,
         {{ var('retention_window_months') }} as window_months,
