@@ -137,6 +137,11 @@ $(CHROMIUM):
 reports: $(STAMP) $(SUPERSET_STAMP) $(CHROMIUM)  ## Superset dashboards on the demo's warehouse, each page checked in headless Chromium
 	@set -euo pipefail; \
 	WAREHOUSE_URL="$$($(POSTSALE) warehouse-url)"; export WAREHOUSE_URL; \
+	if [ -f .local/accuracy.json ]; then \
+	  $(POSTSALE) load-accuracy .local/accuracy.json > /dev/null \
+	    && echo "score-accuracy: the held-out evaluation in .local/accuracy.json (make accuracy) loaded" \
+	    || echo "score-accuracy: .local/accuracy.json not loaded (the line above says why); the page shows the demo's check"; \
+	fi; \
 	POSTSALE_BI_READER_URL="$$($(POSTSALE) bi-reader --create)"; export POSTSALE_BI_READER_URL; \
 	$(PY) -m reports.build --port $(REPORTS_PORT)
 

@@ -126,6 +126,9 @@ def _run(args: argparse.Namespace, seeds: list[int]) -> int:
         # The required keys at the top level, each {"mean", "ci95", "per_seed", ...}.
         **scores["metrics"],
     }
+    # The same figures in the shape `postsale load-accuracy` reads (the score-accuracy page).
+    result["source"] = "evaluation"
+    result["figures"] = report.figures(result)
     summary = {k: v["mean"] for k, v in scores["metrics"].items() if not isinstance(v["mean"], dict)}
     print(json.dumps(summary, indent=1, default=str))
     if args.json:

@@ -153,6 +153,23 @@ def timing_summary(t: dict) -> dict:
     }
 
 
+def figures(result: dict) -> list[dict]:
+    """Every reported figure with its 95% interval and target (``postsale load-accuracy`` loads
+    them into ``audit.score_accuracy`` for the score-accuracy report page)."""
+    m = result["scores"]["metrics"]
+    means = {k: v.get("mean") for k, v in m.items()}
+    out = []
+    for key in LABELS:
+        v = m[key]
+        target, check = TARGETS.get(key, (None, None))
+        low, high = v.get("ci95") or (None, None)
+        out.append(
+            {"metric": key, "value": v["mean"], "target": target, "is_met": check(means) if check else None,
+             "ci_low": low, "ci_high": high}
+        )  # fmt: skip
+    return out
+
+
 def markdown(result: dict, doc: Path) -> str:
     """The page's text; ``charts`` must have written the PNGs under ``doc.parent / 'accuracy'``."""
     m = result["scores"]["metrics"]

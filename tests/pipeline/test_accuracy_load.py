@@ -30,7 +30,20 @@ COLUMNS = [
     ("world_seed", "integer"),
     ("as_of_date", "date"),
     ("recorded_at", "timestamp with time zone"),
+    ("source", "text"),
+    ("ci_low", "double precision"),
+    ("ci_high", "double precision"),
+    ("seeds", "text"),
 ]
+# What `make accuracy` writes (simulator/evaluation/cli.py), trimmed to what the loader reads.
+EVALUATION = {
+    "source": "evaluation",
+    "seeds": ["101", "102"],
+    "figures": [
+        {"metric": "renewal_risk.auc_90d", "value": 0.735, "target": "≥ 0.80", "is_met": False,
+         "ci_low": 0.657, "ci_high": 0.806},
+    ],
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -69,6 +82,7 @@ def test_load_creates_the_table_with_exactly_its_columns_and_appends_a_row_per_m
         (json.dumps({"figures": []}), "no 'figures' list"),
         (json.dumps({"figures": [{"value": 1}]}), "no metric name"),
         (json.dumps({"figures": [{"metric": "m", "value": "high"}]}), "non-numeric value"),
+        (json.dumps({"figures": [{"metric": "m", "value": 1, "ci_low": "0.5"}]}), "non-numeric ci_low"),
         (json.dumps({"figures": [{"metric": "m", "value": 1, "is_met": "yes"}]}), "non-boolean is_met"),
         (json.dumps({"world_seed": "42", "figures": [{"metric": "m", "value": 1}]}), "world_seed"),
         (json.dumps({"as_of_date": "06/12/2026", "figures": [{"metric": "m", "value": 1}]}), "as_of_date"),
@@ -96,3 +110,31 @@ def test_the_table_has_metric_value_target_met(figures_file):
     assert auc.split()[1] == "n/a" and auc.split()[-1] == "n/a"
     assert next(line for line in lines if "grr" in line).split()[-1] == "yes"
     assert not any("{" in line for line in lines)  # no JSON blob
+
+
+def test_an_evaluation_replaces_the_one_before_and_keeps_the_smoke_checks(fresh_warehouse_url, figures_file, tmp_path):
+    evaluation = tmp_path / "evaluation.json"
+    evaluation.write_text(json.dumps(EVALUATION))
+    load_accuracy(fresh_warehouse_url, figures_file)
+    assert load_accuracy(fresh_warehouse_url, evaluation) == 1
+    assert load_accuracy(fresh_warehouse_url, evaluation) == 1  # e.g. a second `make reports`
+    with psycopg.connect(fresh_warehouse_url) as conn:
+        rows = conn.execute(
+            "select source, metric, value, ci_low, ci_high, seeds, world_seed from audit.score_accuracy"
+            " order by source, metric"
+        ).fetchall()
+    assert rows[0] == ("evaluation", "renewal_risk.auc_90d", 0.735, 0.657, 0.806, "101,102", None)
+    assert [r[0] for r in rows] == ["evaluation", "smoke check", "smoke check", "smoke check"]
+
+
+def test_a_table_an_earlier_version_made_gains_the_new_columns(fresh_warehouse_url, figures_file):
+    with psycopg.connect(fresh_warehouse_url) as conn:
+        conn.execute("create schema if not exists audit")
+        conn.execute(
+            "create table audit.score_accuracy (metric text not null, value double precision, target text,"
+            " is_met boolean, world_seed integer, as_of_date date, recorded_at timestamptz not null default now())"
+        )
+        conn.execute("insert into audit.score_accuracy (metric, value) values ('old', 1)")
+    assert load_accuracy(fresh_warehouse_url, figures_file) == 3
+    with psycopg.connect(fresh_warehouse_url) as conn:
+        assert conn.execute("select count(*), count(source) from audit.score_accuracy").fetchone() == (4, 3)

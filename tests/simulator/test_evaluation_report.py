@@ -71,3 +71,16 @@ def test_timing_summary_separates_the_first_as_of_from_the_incremental_ones():
         "generate_s": 9.0, "first_sync_s": 200.0, "first_dbt_s": 150.0, "later_sync_s": 35.0, "later_dbt_s": 65.0,
         "total_min": 10.0, "steps_cpu_s": None,
     }  # fmt: skip
+
+
+def test_figures_give_each_reported_metric_its_interval_and_verdict(result):
+    figures = {f["metric"]: f for f in report.figures(result)}
+    assert set(figures) == set(report.LABELS)
+    auc = figures["renewal_risk.auc_90d"]
+    assert auc["is_met"] is False and auc["target"] == "≥ 0.80 and ≥ 0.92 × oracle AUC"  # 0.875 < 0.92 × 1.0
+    assert figures["forecast.commit_precision"]["is_met"] is True
+    assert figures["renewal_risk.auc_60d"]["is_met"] is None and figures["renewal_risk.auc_60d"]["target"] is None
+    for f in figures.values():
+        if f["value"] is not None and f["ci_low"] is not None:
+            assert f["ci_low"] <= f["value"] <= f["ci_high"], f["metric"]
+    json.dumps(figures)

@@ -140,7 +140,11 @@ create table if not exists audit.score_accuracy (
     is_met       boolean,
     world_seed   integer,
     as_of_date   date,
-    recorded_at  timestamptz not null default clock_timestamp()
+    recorded_at  timestamptz not null default clock_timestamp(),
+    source       text,
+    ci_low       double precision,
+    ci_high      double precision,
+    seeds        text
 );
 select format('alter table audit.%I owner to %I', t, :'transformer_user')
 from (values ('validation_results'), ('score_accuracy')) as a (t)
