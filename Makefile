@@ -23,6 +23,11 @@ export GX_ANALYTICS_ENABLED ?= False
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export AIRFLOW__COSMOS__CACHE_DIR ?= $(CURDIR)/.local/cosmos
 
+# Reports: Apache Superset in its own locked environment (its Flask and SQLAlchemy pins do not
+# fit Airflow's). Defined before the rules that list it: make expands prerequisites as it reads.
+SUPERSET_VENV := .local/superset-venv
+SUPERSET_STAMP := $(SUPERSET_VENV)/.synced
+
 WORLD ?= $(CURDIR)/.local/world
 DEMO_ACCOUNTS ?= 200
 DEMO_SEED ?= 42
@@ -117,10 +122,7 @@ accuracy: $(MANIFEST)  ## score the marts against fresh simulated worlds (ACCURA
 	$(PY) -m simulator evaluate --seeds $(ACCURACY_SEEDS) --accounts $(ACCURACY_ACCOUNTS) \
 	  --json .local/accuracy.json --markdown docs/ACCURACY.md $(ACCURACY_ARGS)
 
-# Reports: Apache Superset in its own locked environment (its Flask and SQLAlchemy pins do not
-# fit Airflow's), Debian's Chromium for the browser check (Playwright never downloads one).
-SUPERSET_VENV := .local/superset-venv
-SUPERSET_STAMP := $(SUPERSET_VENV)/.synced
+# Reports: Debian's Chromium for the browser check (Playwright never downloads one).
 CHROMIUM ?= /usr/bin/chromium
 REPORTS_PORT ?= 8088
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import time
 from pathlib import Path
 
@@ -44,10 +45,18 @@ def password(path: Path | None = None) -> str:
         return os.environ["WAREHOUSE_BI_READER_PASSWORD"]
     path = path or local_dir() / "bi_reader_password"
     if not path.exists():
+        # Written whole to a private temporary file, then linked into place: of several
+        # processes doing this at once one wins, and no one ever reads a half-written file.
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_urlsafe(24))
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".bi_reader_password.")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(24))
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
     return path.read_text().strip()
 
 

@@ -30,3 +30,15 @@ def test_concurrent_creates_agree_and_the_reader_reads_only_what_reports_show(fr
             conn.execute("select * from audit.validation_marks")
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             conn.execute("insert into marts.new values (3)")
+
+
+def test_processes_generating_the_password_at_once_all_get_the_one_written(tmp_path, monkeypatch):
+    from warehouse.bi_reader import password
+
+    monkeypatch.delenv("WAREHOUSE_BI_READER_PASSWORD", raising=False)
+    path = tmp_path / "bi_reader_password"
+    with ThreadPoolExecutor(8) as pool:
+        secrets_ = set(pool.map(lambda _: password(path), range(8)))
+    assert len(secrets_) == 1 and secrets_ == {path.read_text().strip()}
+    assert path.stat().st_mode & 0o077 == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["bi_reader_password"]  # no temporary file left

@@ -65,7 +65,7 @@ def test_report_does_not_print_the_password(warehouse_url):
     url = replace(WarehouseParams.from_url(warehouse_url), password=PASSWORD).url()
     res = _report(url)
     assert res.returncode == 0, res.stderr[-2000:]
-    assert "postsale: rows per layer" in res.stdout
+    assert "postsale: the pipeline layer by layer" in res.stdout
     assert not _leaks(res.stdout + res.stderr)
 
 
