@@ -135,7 +135,7 @@ drivers as (
 
     -- A churn already decided leads whatever the model says (fct_renewals scores it 100).
     select
-        company_id,
+        renewals.company_id,
         'renewal' as reason_group,
         'renewal_rule' as driver_kind,
         decided.driver_code,
@@ -171,11 +171,10 @@ described as (
     left join renewal_context
         on drivers.company_id = renewal_context.company_id and drivers.reason_group = 'renewal'
     cross join lateral (
-        select
-            {{ reason_value(
-                "coalesce(health_context.context, renewal_context.context) ->> phrases.value_key",
-                "phrases.value_format"
-            ) }} as value_text
+        select coalesce(health_context.context, renewal_context.context) ->> phrases.value_key as value_raw
+    ) as raw_value
+    cross join lateral (
+        select {{ reason_value("raw_value.value_raw", "phrases.value_format") }} as value_text
     ) as valued
 
 ),
@@ -243,7 +242,8 @@ final as (
     from accounts
     left join reasons on accounts.company_id = reasons.company_id
     left join health on accounts.company_id = health.company_id
-    left join band_changes on accounts.company_id = band_changes.company_id
+    -- Only for an account scored today: its latest change then leads into today's band.
+    left join band_changes on health.company_id = band_changes.company_id
 
 )
 
