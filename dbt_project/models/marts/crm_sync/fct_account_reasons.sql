@@ -96,8 +96,8 @@ renewal_context as (
     -- columns (they win where both have a name), and the latest departure.
     select
         renewals.company_id,
-        coalesce(to_jsonb(features), '{}'::jsonb)
-        || to_jsonb(renewals)
+        coalesce(to_jsonb(features), '{}'::jsonb)  -- noqa: RF02
+        || to_jsonb(renewals)  -- noqa: RF02
         || jsonb_build_object('champion_left_on', departures.champion_left_on) as context
     from renewals
     left join features on renewals.contract_term_id = features.contract_term_id
@@ -115,7 +115,8 @@ drivers as (
         split_part(driver.item, ' ', 1) as driver_code,
         driver.driver_rank::integer as driver_rank
     from health
-    cross join lateral unnest(string_to_array(nullif(health.top_drivers, ''), ', '))
+    cross join
+        lateral unnest(string_to_array(nullif(health.top_drivers, ''), ', '))
         with ordinality as driver (item, driver_rank)
 
     union all
@@ -128,7 +129,8 @@ drivers as (
         driver.item as driver_code,
         driver.driver_rank::integer as driver_rank
     from renewals
-    cross join lateral unnest(string_to_array(nullif(renewals.risk_drivers, ''), ', '))
+    cross join
+        lateral unnest(string_to_array(nullif(renewals.risk_drivers, ''), ', '))
         with ordinality as driver (item, driver_rank)
 
     union all
@@ -141,28 +143,27 @@ drivers as (
         decided.driver_code,
         0 as driver_rank
     from renewals
-    cross join lateral (
-        values
-        ('cancellation_scheduled', renewals.is_cancellation_scheduled),
-        ('renewal_deal_lost', renewals.is_renewal_deal_lost)
-    ) as decided (driver_code, is_set)
+    cross join
+        lateral (
+            values
+            ('cancellation_scheduled', renewals.is_cancellation_scheduled),
+            ('renewal_deal_lost', renewals.is_renewal_deal_lost)
+        ) as decided (driver_code, is_set)
     where decided.is_set
 
 ),
 
-described as (
+driver_values as (
 
     select
         drivers.company_id,
         drivers.reason_group,
+        drivers.driver_code,
         drivers.driver_rank,
-        case
-            -- A code without a phrase still reads better than nothing.
-            when phrases.driver_code is null then replace(drivers.driver_code, '_', ' ')
-            when position('{value}' in phrases.phrase) = 0 then phrases.phrase
-            when valued.value_text is not null then replace(phrases.phrase, '{value}', valued.value_text)
-            else coalesce(phrases.fallback_phrase, replace(drivers.driver_code, '_', ' '))
-        end as reason
+        phrases.phrase,
+        phrases.value_format,
+        phrases.fallback_phrase,
+        coalesce(health_context.context, renewal_context.context) ->> phrases.value_key as value_raw
     from drivers
     left join phrases
         on drivers.driver_kind = phrases.driver_kind and drivers.driver_code = phrases.driver_code
@@ -170,12 +171,32 @@ described as (
         on drivers.company_id = health_context.company_id and drivers.reason_group = 'health'
     left join renewal_context
         on drivers.company_id = renewal_context.company_id and drivers.reason_group = 'renewal'
-    cross join lateral (
-        select coalesce(health_context.context, renewal_context.context) ->> phrases.value_key as value_raw
-    ) as raw_value
-    cross join lateral (
-        select {{ reason_value("raw_value.value_raw", "phrases.value_format") }} as value_text
-    ) as valued
+
+),
+
+formatted as (
+
+    select
+        driver_values.*,
+        {{ reason_value("value_raw", "value_format") }} as value_text
+    from driver_values
+
+),
+
+described as (
+
+    select
+        company_id,
+        reason_group,
+        driver_rank,
+        case
+            -- A code without a phrase still reads better than nothing.
+            when phrase is null then replace(driver_code, '_', ' ')
+            when position('{value}' in phrase) = 0 then phrase
+            when value_text is not null then replace(phrase, '{value}', value_text)
+            else coalesce(fallback_phrase, replace(driver_code, '_', ' '))
+        end as reason
+    from formatted
 
 ),
 
@@ -186,7 +207,10 @@ ranked as (
         company_id,
         reason_group,
         reason,
-        row_number() over (partition by company_id, reason_group order by min(driver_rank), reason) as reason_rank
+        row_number() over (
+            partition by company_id, reason_group
+            order by min(driver_rank), reason
+        ) as reason_rank
     from described
     group by company_id, reason_group, reason
 
@@ -196,8 +220,16 @@ reasons as (
 
     select
         company_id,
-        string_agg(reason, '; ' order by reason_rank) filter (where reason_group = 'health') as health_reasons,
-        string_agg(reason, '; ' order by reason_rank) filter (where reason_group = 'renewal') as renewal_risk_reasons
+        string_agg(
+            reason, '; '
+            order by reason_rank
+        ) filter (where reason_group = 'health'
+        ) as health_reasons,
+        string_agg(
+            reason, '; '
+            order by reason_rank
+        ) filter (where reason_group = 'renewal'
+        ) as renewal_risk_reasons
     from ranked
     where reason_rank <= {{ var('crm_reasons_max') }}
     group by company_id
@@ -210,7 +242,10 @@ band_days as (
         company_id,
         calendar_date,
         health_band,
-        lag(health_band) over (partition by company_id order by calendar_date) as band_before
+        lag(health_band) over (
+            partition by company_id
+            order by calendar_date
+        ) as band_before
     from health_history
 
 ),
