@@ -70,5 +70,5 @@ def test_reasons_word_the_drivers_of_the_day(built_warehouse):
     if out:
         with open(out, "w") as f:
             for r in [r for r in rows if r[1] or r[2]][:12]:
-                f.write(f"{r[0]} | band {r[5]} (was {r[6]} until {r[7]}) | coverage {r[8]}%\n")
+                f.write(f"{r[0]} | band {r[5]} since {r[7]} (was {r[6]}) | coverage {r[8]}%\n")
                 f.write(f"  health:  {r[1]}\n  renewal: {r[2]}\n")
