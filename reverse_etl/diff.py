@@ -57,7 +57,9 @@ class Plan:
     def material(self, points: float) -> list[Change]:
         """Changes a reviewer would call real: any category, flag or text, a value set or
         cleared, or a number moving by ``points`` or more. A score drifting by a point is sent
-        like any change, but a day of drift is not what the guardrail is there to stop."""
+        like any change, but a day of drift is not what the guardrail is there to stop; nor is
+        the first fill of a property mapped since the company's last accepted sync, nor a
+        change of the reason texts (``OwnedProperty.material``)."""
         return [c for c in self.changes if _is_material(c, points)]
 
     def material_share(self, points: float) -> float:
@@ -80,6 +82,13 @@ def _is_material(change: Change, points: float) -> bool:
     before_row = {p.column: change.previous.get(p.name) or None for p in PROPERTIES}
     after_row = {p.column: change.properties.get(p.name) or None for p in PROPERTIES}
     for p in PROPERTIES:
+        if not p.material:  # explanations: their numbers drift with the scores they explain
+            continue
+        if p.name not in change.previous:
+            # Mapped after this company's last accepted sync: its first fill overwrites nothing
+            # of ours, so a deploy adding properties does not trip the guardrail by itself (the
+            # properties it already carried are still judged).
+            continue
         if p.change_key is not None:  # judged by what it means: score date never, renewal date when moved
             if p.change_key(before_row) != p.change_key(after_row):
                 return True

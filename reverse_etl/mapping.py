@@ -25,6 +25,10 @@ OBJECT_TYPE = "companies"
 MART = "marts.mart_crm_sync"
 KEY_COLUMN = "company_id"  # the HubSpot company id (dim_accounts keys on the CRM company)
 MANAGED_BY = "Managed by postsale reverse ETL; edits in HubSpot are overwritten on the next change."
+# HubSpot stores at most 65,536 characters in a string property; a reason a CSM reads is far
+# shorter. Longer text is cut at the last "; " before the limit (whole phrases) and marked "…".
+REASON_MAX_CHARS = 500
+REASON_SEPARATOR = "; "
 
 
 class InvalidValue(ValueError):
@@ -46,6 +50,10 @@ class OwnedProperty:
     maximum: float | None = None
     integer: bool = False
     required: bool = False
+    max_length: int | None = None  # string values longer than this are truncated (see ``truncate``)
+    # False for text that explains other properties (the reasons): it is sent whenever it
+    # changes, but its change is not judged by the guardrail; the values it explains are.
+    material: bool = True
     # What change detection compares instead of the rendered value (see ``change_value``).
     change_key: Callable[[dict], object] | None = None
 
@@ -98,7 +106,7 @@ class OwnedProperty:
         text = str(value)
         if self.options and text not in self.options:
             raise InvalidValue(f"{self.column}={text!r} is not one of {list(self.options)}")
-        return text
+        return truncate(text, self.max_length) if self.max_length else text
 
     def _number(self, value: object) -> str:
         if isinstance(value, bool):
@@ -117,6 +125,15 @@ class OwnedProperty:
             raise InvalidValue(f"{self.column}={value!r} is outside [{self.minimum}, {self.maximum}]")
         # normalize() drops trailing zeros so 72.50 and 72.5 fingerprint alike; 'f' avoids 1E+2.
         return format(num.normalize(), "f")
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters: whole phrases up to the last separator that fits, then "…"."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    cut = head.rfind(REASON_SEPARATOR)
+    return (head[:cut] if cut > 0 else head.rstrip()) + "…"
 
 
 def _renewal_date(row: dict) -> str | None:
@@ -185,6 +202,35 @@ PROPERTIES: tuple[OwnedProperty, ...] = (
     OwnedProperty(
         "is_advocacy_candidate", "postsale_advocacy_candidate", "Advocacy candidate", "bool", "booleancheckbox",
         "Meets the advocacy criteria.",
+    ),
+    OwnedProperty(
+        "health_reasons", "postsale_health_reasons", "Health reasons", "string", "textarea",
+        "Up to three drivers of the health score a CSM can act on, weakest first (DOMAIN.md section 9).",
+        max_length=REASON_MAX_CHARS, material=False,
+    ),
+    OwnedProperty(
+        "renewal_risk_reasons", "postsale_renewal_risk_reasons", "Renewal risk reasons", "string", "textarea",
+        "Up to three drivers of the renewal risk score, strongest first (DOMAIN.md section 9).",
+        max_length=REASON_MAX_CHARS, material=False,
+    ),
+    OwnedProperty(
+        "health_coverage_percent", "postsale_health_coverage", "Health score coverage", "number", "number",
+        "Share of the health score's signal weight that had data, 0-100: a low value is a score on little evidence.",
+        minimum=0, maximum=100, integer=True,
+    ),
+    OwnedProperty(
+        "health_components_used", "postsale_health_components_used", "Health components used", "number", "number",
+        "Health score components (usage, relationship, business context, sentiment) that had data, 0-4.",
+        minimum=0, maximum=4, integer=True,
+    ),
+    OwnedProperty(
+        "previous_health_band", "postsale_previous_health_band", "Previous health band", "enumeration", "select",
+        "The health band before the current one (empty when it has not changed in the kept history).",
+        options=HEALTH_BANDS,
+    ),
+    OwnedProperty(
+        "health_band_changed_date", "postsale_health_band_since", "Health band since", "date", "date",
+        "The first day of the current health band (empty when it has not changed in the kept history).",
     ),
     OwnedProperty(
         "score_date", "postsale_score_date", "Scores as of", "date", "date",

@@ -184,6 +184,9 @@ def crm_sync(env: BuildEnv) -> TableSuite:
         between(["health_score"], 0, 100, key=key, name="expect_scores_0_100"),
         _health_band_consistent("health_score", "health_band", key),
         accepted_values(table, "forecast_category"),
+        between(["health_coverage_percent"], 0, 100, key=key, name="expect_coverage_0_100"),
+        between(["health_components_used"], 0, 4, key=key, name="expect_components_0_4"),
+        accepted_values(table, "previous_health_band"),
         # A collapsed mart (every score 0) breaks no row rule: its distribution is compared with the
         # last accepted run's (expectations/profiles.py).
         *(profiles.check(t) for t in profiles.PROFILED[M] if t.table == table),

@@ -41,12 +41,20 @@ create table marts.mart_crm_sync (
     days_to_renewal       integer,
     expansion_signal_type text,
     is_advocacy_candidate boolean,
+    health_reasons        text,
+    renewal_risk_reasons  text,
+    health_coverage_percent integer,
+    health_components_used integer,
+    previous_health_band  text,
+    health_band_changed_date date,
     score_date            date
 );
 """
 COLUMNS = (
     "company_id health_score health_band primary_stage adoption_tier onboarding_score onboarding_status "
-    "renewal_risk_score forecast_category days_to_renewal expansion_signal_type is_advocacy_candidate score_date"
+    "renewal_risk_score forecast_category days_to_renewal expansion_signal_type is_advocacy_candidate "
+    "health_reasons renewal_risk_reasons health_coverage_percent health_components_used previous_health_band "
+    "health_band_changed_date score_date"
 ).split()
 STAGES = ("onboarding", "adoption", "retention", "expansion", "renewal", "advocacy")
 
@@ -114,6 +122,20 @@ def mart_row(company_id: str, i: int, day: date = TEST_AS_OF, shift: int = 0) ->
         "days_to_renewal": 30 + 11 * i - (day - TEST_AS_OF).days,
         "expansion_signal_type": "seat_limit" if i % 5 == 0 else "none",
         "is_advocacy_candidate": i % 7 == 0,
+        # Reasons as int_account_reasons_described words them; some companies have none.
+        "health_reasons": (
+            f"usage -{score % 40 + 5}% in 28 days; key contact left 2026-10-0{i % 9 + 1}; "
+            f"{i % 4 + 1} high-severity tickets in 90 days"
+            if score < 70
+            else None
+        ),
+        "renewal_risk_reasons": (
+            f"health red ({score}.5); renewal not started, {30 + 11 * i} days left" if risk >= 25 else None
+        ),
+        "health_coverage_percent": 50 + i % 51,
+        "health_components_used": 2 + i % 3,
+        "previous_health_band": None if i % 3 == 0 else "yellow" if score >= 70 or score < 40 else "green",
+        "health_band_changed_date": None if i % 3 == 0 else TEST_AS_OF - timedelta(days=i + 1),
         "score_date": day,
     }
 

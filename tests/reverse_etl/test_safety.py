@@ -207,3 +207,43 @@ def test_command_line(sim, company_ids, fresh_warehouse_url):
     real = subprocess.run(cmd, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert real.returncode == 0, real.stderr
     assert _printed_summary(real.stdout)["succeeded"] == len(company_ids)
+
+
+def test_a_deploy_adding_properties_fills_them_without_force(
+    sim, client, company_ids, settings, fresh_warehouse_url, monkeypatch
+):
+    """An existing deployment synced before the reason properties were mapped: the next run
+    changes every company (new fingerprints) but only fills properties no company carried, so
+    the guardrail lets it through; a mass change of a property they did carry still trips it."""
+    from reverse_etl import diff, properties
+
+    added = ("health_reasons", "renewal_risk_reasons", "health_coverage_percent", "health_components_used",
+             "previous_health_band", "health_band_changed_date")  # fmt: skip
+    before_deploy = tuple(p for p in PROPERTIES if p.column not in added)
+    monkeypatch.setattr(diff, "PROPERTIES", before_deploy)
+    monkeypatch.setattr(properties, "PROPERTIES", before_deploy)
+    publish(fresh_warehouse_url, mart_rows(company_ids))
+    old = run(fresh_warehouse_url, client, settings)
+    assert old["status"] == "succeeded" and "postsale_health_reasons" not in old["properties"]["created"]
+    monkeypatch.undo()
+
+    deployed = run(fresh_warehouse_url, client, settings)
+
+    counts = (deployed["status"], deployed["changed"], deployed["sent"])
+    assert counts == ("succeeded", len(company_ids), len(company_ids))
+    assert deployed["material_change_share"] == 0
+    assert sorted(deployed["properties"]["created"]) == sorted(p.name for p in PROPERTIES if p.column in added)
+    held = hubspot_values(sim, company_ids)
+    assert sum(v["postsale_health_reasons"] is not None for v in held.values()) > 0
+    assert run(fresh_warehouse_url, client, settings)["sent"] == 0
+
+    # The same deploy on a day most scores also moved: judged on what the companies carried.
+    with psycopg.connect(fresh_warehouse_url) as conn:  # back to the state before the deploy
+        conn.execute(
+            "update audit.crm_sync_state set properties = properties - %s::text[], fingerprint = 'before-the-deploy'",
+            ([p.name for p in PROPERTIES if p.column in added],),
+        )
+    most = frozenset(range(0, len(company_ids) * 2 // 3))
+    publish(fresh_warehouse_url, mart_rows(company_ids, shifted=most))
+    with pytest.raises(GuardrailTripped, match=f"{len(most)} of {len(company_ids)} companies"):
+        run(fresh_warehouse_url, client, settings)

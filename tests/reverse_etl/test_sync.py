@@ -12,7 +12,8 @@ from tests.reverse_etl.conftest import AUTH, hubspot_values, log_rows, mart_rows
 
 
 def _expected(row: dict) -> dict:
-    return {p.name: p.render(row[p.column]) for p in PROPERTIES}
+    """What HubSpot holds: the rendered values, and no value where "" cleared it."""
+    return {p.name: p.render(row[p.column]) or None for p in PROPERTIES}
 
 
 def test_first_sync_creates_properties_and_writes_every_company(
@@ -166,3 +167,65 @@ def test_mart_missing_a_mapped_column_is_refused(client, company_ids, settings, 
     with pytest.raises(MartContractError, match="forecast_category"):
         run(fresh_warehouse_url, client, settings)
     assert client.counters.requests == 0
+
+
+REASON_PROPERTIES = {
+    "postsale_health_reasons": ("string", "textarea"),
+    "postsale_renewal_risk_reasons": ("string", "textarea"),
+    "postsale_health_coverage": ("number", "number"),
+    "postsale_health_components_used": ("number", "number"),
+    "postsale_previous_health_band": ("enumeration", "select"),
+    "postsale_health_band_since": ("date", "date"),
+}
+
+
+def test_reasons_are_created_pushed_once_and_shown_on_the_companies(
+    sim, client, company_ids, settings, fresh_warehouse_url
+):
+    rows = mart_rows(company_ids)
+    publish(fresh_warehouse_url, rows)
+
+    first = run(fresh_warehouse_url, client, settings)
+
+    assert set(REASON_PROPERTIES) <= set(first["properties"]["created"])
+    defs = requests.get(f"{sim.url('hubspot')}/crm/v3/properties/companies", headers=AUTH).json()["results"]
+    by_name = {d["name"]: d for d in defs}
+    for name, (kind, field) in REASON_PROPERTIES.items():
+        assert (by_name[name]["type"], by_name[name]["fieldType"], by_name[name]["groupName"]) == (
+            kind,
+            field,
+            PROPERTY_GROUP,
+        )
+    assert [o["value"] for o in by_name["postsale_previous_health_band"]["options"]] == [
+        "green",
+        "yellow",
+        "red",
+        "unknown",
+    ]
+    # On the companies, as a CSM reads them (and cleared where the mart has no reason).
+    held = hubspot_values(sim, company_ids)
+    with_reasons = [r for r in rows if r["health_reasons"]]
+    assert with_reasons and any(r["health_reasons"] is None for r in rows)
+    for r in rows:
+        got = held[r["company_id"]]
+        assert got["postsale_health_reasons"] == (r["health_reasons"] or None)
+        assert got["postsale_renewal_risk_reasons"] == (r["renewal_risk_reasons"] or None)
+        assert got["postsale_health_coverage"] == str(r["health_coverage_percent"])
+        assert got["postsale_previous_health_band"] == r["previous_health_band"]
+    assert held[with_reasons[0]["company_id"]]["postsale_health_reasons"].startswith("usage -")
+
+    # Unchanged: nothing is sent again.
+    again = run(fresh_warehouse_url, client, settings)
+    assert (again["changed"], again["sent"], again["requests"]) == (0, 0, 0)
+
+    # One company's reason changes: exactly that company is sent, and it is not a material change.
+    target = with_reasons[1]
+    reworded = [{**r, "health_reasons": "2 high-severity tickets in 90 days"} if r is target else r for r in rows]
+    publish(fresh_warehouse_url, reworded)
+    third = run(fresh_warehouse_url, client, settings)
+    assert (third["changed"], third["sent"], third["succeeded"], third["material_change_share"]) == (1, 1, 1, 0)
+    assert [r[:2] for r in log_rows(fresh_warehouse_url, third["run_id"])] == [(target["company_id"], "succeeded")]
+    assert (
+        hubspot_values(sim, company_ids)[target["company_id"]]["postsale_health_reasons"]
+        == "2 high-severity tickets in 90 days"
+    )

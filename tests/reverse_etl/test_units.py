@@ -26,6 +26,10 @@ BY_COLUMN = {p.column: p for p in PROPERTIES}
         ("expansion_signal_type", "seat_limit", "seat_limit"),
         ("score_date", date(2026, 11, 1), "2026-11-01"),
         ("days_to_renewal", -3, "-3"),
+        ("health_reasons", "usage -32% in 28 days", "usage -32% in 28 days"),
+        ("renewal_risk_reasons", None, ""),
+        ("health_band_changed_date", date(2026, 10, 2), "2026-10-02"),
+        ("health_coverage_percent", 67, "67"),
     ],
 )
 def test_render(column, value, rendered):
@@ -42,6 +46,9 @@ def test_render(column, value, rendered):
         ("is_advocacy_candidate", "yes"),
         ("score_date", None),
         ("renewal_risk_score", float("nan")),
+        ("health_coverage_percent", 101),
+        ("health_components_used", 5),
+        ("previous_health_band", "amber"),
     ],
 )
 def test_render_refuses_what_hubspot_must_not_receive(column, value):
@@ -134,6 +141,12 @@ CRM_PROPERTY_OF_COLUMN = {
     "days_to_renewal": "postsale_days_to_renewal",
     "expansion_signal_type": "postsale_expansion_signal",
     "is_advocacy_candidate": "postsale_advocacy_candidate",
+    "health_reasons": "postsale_health_reasons",
+    "renewal_risk_reasons": "postsale_renewal_risk_reasons",
+    "health_coverage_percent": "postsale_health_coverage",
+    "health_components_used": "postsale_health_components_used",
+    "previous_health_band": "postsale_previous_health_band",
+    "health_band_changed_date": "postsale_health_band_since",
     "score_date": "postsale_score_date",
 }
 
@@ -167,3 +180,54 @@ def test_score_drift_is_sent_but_only_material_changes_count_for_the_guardrail()
     week = drift({**rows[4], "score_date": rows[4]["score_date"] + timedelta(days=7)}, 2)
     week["days_to_renewal"] -= 7
     assert len(plan([week], state).changes) == 1 and plan([week], state).material(5) == []
+
+
+def test_long_reasons_are_cut_at_a_whole_phrase_within_hubspots_limit():
+    from reverse_etl.mapping import REASON_MAX_CHARS
+
+    phrase = "usage -32% in 28 days"
+    text = "; ".join([phrase] * 100)
+    for column in ("health_reasons", "renewal_risk_reasons"):
+        rendered = BY_COLUMN[column].render(text)
+        assert len(rendered) <= REASON_MAX_CHARS < len(text)
+        assert rendered.endswith(phrase + "…")  # whole phrases, marked as cut
+        assert BY_COLUMN[column].render(phrase) == phrase  # short text untouched
+    # One phrase longer than the limit is cut inside it rather than dropped.
+    assert BY_COLUMN["health_reasons"].render("x" * 600) == "x" * (REASON_MAX_CHARS - 1) + "…"
+
+
+def test_reason_text_changes_are_sent_but_not_judged_by_the_guardrail():
+    rows = [mart_row(f"c{i}", i) for i in range(6)]
+    state = {c.id: (c.fingerprint, c.properties) for c in plan(rows, {}).changes}
+    reworded = [{**r, "health_reasons": "usage -1% in 28 days", "renewal_risk_reasons": None} for r in rows]
+    changed = plan(reworded, state)
+    assert len(changed.changes) == len(rows)  # sent: the CSM reads today's numbers
+    assert changed.material(5) == []  # not material: the scores they explain are judged instead
+    # The other new properties are judged like any other: a new band history is material.
+    moved = plan([{**rows[1], "previous_health_band": "red"}], state)
+    assert [c.id for c in moved.material(5)] == ["c1"]
+
+
+def test_first_fill_of_newly_mapped_properties_is_not_material():
+    """A deploy that maps new properties changes every company's fingerprint; their first fill
+    overwrites nothing of ours, so only the properties a company already carried are judged."""
+    new = {
+        "postsale_health_reasons",
+        "postsale_renewal_risk_reasons",
+        "postsale_health_coverage",
+        "postsale_health_components_used",
+        "postsale_previous_health_band",
+        "postsale_health_band_since",
+    }
+    rows = [mart_row(f"c{i}", i) for i in range(10)]
+    # The state an older deployment left: its fingerprints, and none of the new properties.
+    state = {
+        c.id: ("fingerprint-before-the-deploy", {k: v for k, v in c.properties.items() if k not in new})
+        for c in plan(rows, {}).changes
+    }
+    deployed = plan(rows, state)
+    assert len(deployed.changes) == len(rows)  # every company gets the new properties
+    assert deployed.material_share(5) == 0
+    # A real change on the same run is still judged.
+    band_flip = plan([{**rows[2], "health_band": "red" if rows[2]["health_band"] != "red" else "green"}], state)
+    assert [c.id for c in band_flip.material(5)] == ["c2"]

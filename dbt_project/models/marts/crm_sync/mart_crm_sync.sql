@@ -73,6 +73,12 @@ advocacy as (
 
 ),
 
+reasons as (
+
+    select * from {{ ref('fct_account_reasons') }}
+
+),
+
 final as (
 
     select
@@ -92,6 +98,14 @@ final as (
         coalesce(expansion.expansion_signal, 'none') != 'none' as is_expansion_signaled,
         coalesce(expansion.expansion_signal, 'none') as expansion_signal_type,
         coalesce(advocacy.is_candidate, false) as is_advocacy_candidate,
+        -- Why: the drivers as phrases (seed crm_reason_phrases), how much of the score had data,
+        -- and the band before the current one.
+        reasons.health_reasons,
+        reasons.renewal_risk_reasons,
+        round(100 * reasons.health_signal_coverage)::integer as health_coverage_percent,
+        reasons.health_components_used,
+        reasons.previous_health_band,
+        reasons.health_band_changed_date,
         {{ as_of_date() }} as score_date
     from accounts
     left join scored on accounts.company_id = scored.company_id
@@ -100,6 +114,7 @@ final as (
     left join renewals on accounts.company_id = renewals.company_id
     left join expansion on accounts.company_id = expansion.company_id
     left join advocacy on accounts.company_id = advocacy.company_id
+    left join reasons on accounts.company_id = reasons.company_id
 
 )
 
