@@ -103,15 +103,7 @@ final as (
         round(contraction_arr_usd, 2) as contraction_arr_usd,
         round(expansion_arr_usd, 2) as expansion_arr_usd,
         round(ending_arr_usd, 2) as ending_arr_usd,
-        round(least(
-            {{ var('grr_cap') }},
-            (starting_arr_usd - churned_arr_usd - contraction_arr_usd) / nullif(starting_arr_usd, 0)
-        ), 4) as gross_revenue_retention,
-        round(
-            (starting_arr_usd - churned_arr_usd - contraction_arr_usd + expansion_arr_usd)
-            / nullif(starting_arr_usd, 0),
-            4
-        ) as net_revenue_retention
+        {{ retention_rates() }}
     from aggregated
 
 )

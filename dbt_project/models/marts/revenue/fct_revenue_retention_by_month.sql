@@ -40,15 +40,7 @@ final as (
         contraction_arr_usd,
         expansion_arr_usd,
         ending_arr_usd,
-        round(least(
-            {{ var('grr_cap') }},
-            (starting_arr_usd - churned_arr_usd - contraction_arr_usd) / nullif(starting_arr_usd, 0)
-        ), 4) as gross_revenue_retention,
-        round(
-            (starting_arr_usd - churned_arr_usd - contraction_arr_usd + expansion_arr_usd)
-            / nullif(starting_arr_usd, 0),
-            4
-        ) as net_revenue_retention
+        {{ retention_rates() }}
     from aggregated
 
 )
