@@ -39,24 +39,24 @@ def dbt_seeds() -> dict:
 
 
 @task(outlets=[STAGING_VALIDATED])
-def validate_staging() -> dict:
+def validate_staging(as_of_date: str) -> dict:
     from pipeline.tasks import validate
 
-    return validate("staging", lookup=airflow_connection)
+    return validate("staging", lookup=airflow_connection, as_of_date=as_of_date)
 
 
 @task
-def validate_intermediate() -> dict:
+def validate_intermediate(as_of_date: str) -> dict:
     from pipeline.tasks import validate
 
-    return validate("intermediate", lookup=airflow_connection)
+    return validate("intermediate", lookup=airflow_connection, as_of_date=as_of_date)
 
 
 @task(outlets=[MARTS_VALIDATED])
-def validate_marts() -> dict:
+def validate_marts(as_of_date: str) -> dict:
     from pipeline.tasks import validate
 
-    return validate("marts", lookup=airflow_connection)
+    return validate("marts", lookup=airflow_connection, as_of_date=as_of_date)
 
 
 @teardown
@@ -78,10 +78,19 @@ def fit_renewal_risk(as_of_date: str) -> dict:
 
 
 @task
-def reverse_etl_hubspot() -> dict:
+def reverse_etl_hubspot(as_of_date: str) -> dict:
+    """Scores, reasons and bands onto the HubSpot companies; nothing on a backfill of a past day."""
     from pipeline.tasks import reverse_etl_hubspot
 
-    return reverse_etl_hubspot(lookup=airflow_connection)
+    return reverse_etl_hubspot(lookup=airflow_connection, as_of_date=as_of_date)
+
+
+@task
+def crm_tasks_hubspot(as_of_date: str) -> dict:
+    """The due playbook steps as HubSpot tasks, each once; nothing on a backfill of a past day."""
+    from pipeline.tasks import crm_tasks_hubspot
+
+    return crm_tasks_hubspot(lookup=airflow_connection, as_of_date=as_of_date)
 
 
 @task
@@ -120,13 +129,14 @@ def postsale_transform():
     chain(
         seeds,
         staging,
-        validate_staging(),
+        validate_staging(AS_OF_DATE),
         models,
         fit_renewal_risk(AS_OF_DATE),
         scored,
-        validate_intermediate(),
-        validate_marts(),
-        reverse_etl_hubspot(),
+        validate_intermediate(AS_OF_DATE),
+        validate_marts(AS_OF_DATE),
+        reverse_etl_hubspot(AS_OF_DATE),
+        crm_tasks_hubspot(AS_OF_DATE),
         summary,
     )
     summary >> build_data_docs()

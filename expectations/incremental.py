@@ -84,8 +84,13 @@ def _as_timestamp(value: date | datetime | None) -> datetime | None:
     return datetime.combine(value, time.min, tzinfo=UTC)  # a date column's day starts the mark
 
 
-def read_scopes(conn: Connection, suites: list[TableSuite], all_rows: bool, catalog: Catalog) -> dict[str, Scope]:
+def read_scopes(
+    conn: Connection, suites: list[TableSuite], all_rows: bool, catalog: Catalog, as_of_date: date | None = None
+) -> dict[str, Scope]:
     """Each dated suite's scope for this run; read before any check runs.
+
+    ``as_of_date`` (the pipeline run's day) lowers the bound to that day less the late-arrival
+    days when it is earlier: a backfill rebuilds the rows from its day on, and they are checked.
 
     A suite whose dating column is missing checks every row (and its catalog check, which lists
     the column among the key columns, fails naming it) instead of failing the whole run here.
@@ -120,6 +125,8 @@ def read_scopes(conn: Connection, suites: list[TableSuite], all_rows: bool, cata
         else:
             reason = ""
         since = None if reason else previous - timedelta(days=days)
+        if since is not None and as_of_date is not None:
+            since = min(since, _as_timestamp(as_of_date) - timedelta(days=days))
         scopes[ts.name] = Scope(ts.relation, col, mark, since, previous, days, reason)
     return scopes
 

@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -263,12 +264,18 @@ def _expectation(check: Check):
 
 
 def validate_layer(
-    layer: str, warehouse_url: str, build_docs: bool = True, all_rows: bool | None = None
+    layer: str,
+    warehouse_url: str,
+    build_docs: bool = True,
+    all_rows: bool | None = None,
+    as_of_date: date | None = None,
 ) -> LayerResult:
     """Run every suite of ``layer`` as one checkpoint; store results in ``audit.validation_results``.
 
     ``all_rows``: validate every row of the dated suites too (default: ``POSTSALE_VALIDATE_ALL_ROWS``);
     otherwise they check only the rows since their last passing run (``expectations/incremental.py``).
+    ``as_of_date``: the pipeline run's day; a backfill of an earlier day also checks the rows
+    from that day on (the ones the run rebuilt), and the results record the day.
     """
     import great_expectations as gx
     import psycopg
@@ -280,7 +287,7 @@ def validate_layer(
         suites = suites_for(layer, env)
         present = [ts for ts in suites if env.catalog.exists(ts.schema, ts.table)]
         # Marks are read before any check runs: rows arriving during the run are after the mark.
-        scopes = incremental.read_scopes(conn, present, all_rows, env.catalog)
+        scopes = incremental.read_scopes(conn, present, all_rows, env.catalog, as_of_date)
         profiles.prepare(conn, layer)  # the distribution checks read the last accepted profile
     skipped = [ts.relation for ts in suites if ts not in present]
     to_run = [catalog_suite(layer, suites, env), *present]
@@ -355,7 +362,7 @@ def validate_layer(
             )
     outcome = LayerResult(run_id, layer, rows, skipped=skipped, scopes=described)
     with psycopg.connect(warehouse_url) as conn:  # one transaction: results and marks together
-        audit.write_results(conn, rows)
+        audit.write_results(conn, rows, as_of_date)
         failed = {r["suite"] for r in outcome.critical_failures}
         incremental.record_marks(conn, scopes, failed, run_id)
         if outcome.success:  # only an accepted run becomes the reference of the distribution checks

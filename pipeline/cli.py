@@ -60,8 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("data-docs", help="build GX Data Docs from the kept validation results; print where they are")
 
-    p = sub.add_parser("reverse-etl", help="push marts.mart_crm_sync scores onto CRM records")
-    p.add_argument("target", choices=["hubspot"])
+    p = sub.add_parser(
+        "reverse-etl",
+        help="push marts.mart_crm_sync scores onto CRM records (hubspot), or the due playbook steps as tasks "
+        "(hubspot-tasks, from marts.mart_crm_tasks)",
+    )
+    p.add_argument("target", choices=["hubspot", "hubspot-tasks"])
+    p.add_argument("--as-of", help="the run's day (YYYY-MM-DD): a day before the newest scored day sends nothing")
     p.add_argument("--dry-run", action="store_true", help="report the diff (counts and a sample); send nothing")
     p.add_argument("--force", action="store_true", help="sync even when the change guardrail trips")
     p.add_argument("--max-change-share", type=float, help="guardrail share 0..1 (env REVERSE_ETL_MAX_CHANGE_SHARE)")
@@ -185,12 +190,19 @@ def _reverse_etl(args: argparse.Namespace) -> int:
     import json
 
     from pipeline.connections import env_connection
-    from pipeline.tasks import reverse_etl_hubspot
+    from pipeline.tasks import crm_tasks_hubspot, reverse_etl_hubspot
 
     # A refused or failed run raises: main prints its one line and exits 1.
-    summary = reverse_etl_hubspot(
-        env_connection, dry_run=args.dry_run, force=args.force, max_change_share=args.max_change_share
-    )
+    if args.target == "hubspot-tasks":
+        summary = crm_tasks_hubspot(env_connection, dry_run=args.dry_run, as_of_date=args.as_of)
+    else:
+        summary = reverse_etl_hubspot(
+            env_connection,
+            dry_run=args.dry_run,
+            force=args.force,
+            as_of_date=args.as_of,
+            max_change_share=args.max_change_share,
+        )
     print(json.dumps(summary, indent=2, default=str))
     return 3 if summary["status"] == "partial" else 0
 

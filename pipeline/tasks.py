@@ -30,12 +30,14 @@ def extract_load(source: str, stream: str, lookup: Lookup, full_refresh: bool = 
     }
 
 
-def validate(layer: str, lookup: Lookup) -> dict:
+def validate(layer: str, lookup: Lookup, as_of_date: str | None = None) -> dict:
     """Validate one layer; raise (naming table, expectation, values) when a critical check fails.
-    Data Docs are rebuilt once at the end of the DAG, not per layer (it costs 5–15 s each)."""
+    Data Docs are rebuilt once at the end of the DAG, not per layer (it costs 5–15 s each).
+    ``as_of_date`` (the run's day): a backfill also checks the rows it rebuilt, and the results
+    record the day the CRM steps check."""
     from expectations.runner import raise_on_failure, validate_layer
 
-    outcome = validate_layer(layer, warehouse_url("transformer", lookup), build_docs=False)
+    outcome = validate_layer(layer, warehouse_url("transformer", lookup), build_docs=False, as_of_date=_day(as_of_date))
     emit(
         "gate",
         layer=layer,
@@ -90,10 +92,19 @@ def fit_renewal_risk(lookup: Lookup, as_of_date: str, force: bool = False) -> di
     return res
 
 
-def reverse_etl_hubspot(lookup: Lookup, dry_run: bool = False, force: bool = False, **settings) -> dict:
+def _day(as_of_date: str | None):
+    from datetime import date
+
+    return date.fromisoformat(as_of_date) if as_of_date else None
+
+
+def reverse_etl_hubspot(
+    lookup: Lookup, dry_run: bool = False, force: bool = False, as_of_date: str | None = None, **settings
+) -> dict:
     """One HubSpot sync of ``marts.mart_crm_sync`` with the ``hubspot_api`` Connection.
 
     A dry run sends no request, so it needs no HubSpot credential: it gets no client at all.
+    ``as_of_date`` (the run's day): a backfill of a past day sends nothing (reverse_etl.backfill).
     """
     from connectors.registry import build_client
     from reverse_etl.settings import Settings
@@ -101,14 +112,36 @@ def reverse_etl_hubspot(lookup: Lookup, dry_run: bool = False, force: bool = Fal
 
     cfg = Settings.from_env(dry_run=dry_run, force=force, **settings)
     client = None if dry_run else build_client(source_config("hubspot", lookup))
-    res = run(warehouse_url("transformer", lookup), client, cfg)
-    emit(
-        "task",
-        name="CRM sync (HubSpot)",
-        detail=f"{res.get('status')}: {res.get('changed', 0)} of {res.get('mart_rows', 0)} companies changed, "
-        f"{res.get('succeeded', 0)} updated, {res.get('failed', 0)} failed",
-        seconds=res.get("seconds"),
-    )
+    res = run(warehouse_url("transformer", lookup), client, cfg, _day(as_of_date))
+    if res.get("status") == "skipped_backfill":
+        detail = res["reason"]
+    else:
+        detail = (
+            f"{res.get('status')}: {res.get('changed', 0)} of {res.get('mart_rows', 0)} companies changed, "
+            f"{res.get('succeeded', 0)} updated, {res.get('failed', 0)} failed"
+        )
+    emit("task", name="CRM sync (HubSpot)", detail=detail, seconds=res.get("seconds"))
+    return res
+
+
+def crm_tasks_hubspot(lookup: Lookup, dry_run: bool = False, as_of_date: str | None = None, **settings) -> dict:
+    """Create the HubSpot tasks of the due playbook steps (``marts.mart_crm_tasks``) not created yet."""
+    from connectors.registry import build_client
+    from reverse_etl.crm_tasks import run
+    from reverse_etl.settings import Settings
+
+    cfg = Settings.from_env(dry_run=dry_run, **settings)
+    client = None if dry_run else build_client(source_config("hubspot", lookup))
+    res = run(warehouse_url("transformer", lookup), client, cfg, _day(as_of_date))
+    if res.get("status") == "skipped_backfill":
+        detail = res["reason"]
+    else:
+        detail = (
+            f"{res.get('status')}: {res.get('new', 0)} new of {res.get('mart_rows', 0)} due steps, "
+            f"{res.get('succeeded', 0)} tasks created, {res.get('failed', 0)} failed, "
+            f"{res.get('requests', 0)} requests"
+        )
+    emit("task", name="CRM tasks (HubSpot)", detail=detail, seconds=res.get("seconds"))
     return res
 
 

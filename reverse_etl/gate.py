@@ -17,6 +17,8 @@ validation therefore blocks the sync until it is validated again.
 
 from __future__ import annotations
 
+from datetime import date
+
 import psycopg
 from psycopg import sql
 
@@ -25,8 +27,18 @@ class ValidationGateClosed(RuntimeError):
     """Validation failed, is missing, or is older than the mart: says which layer and why."""
 
 
-def check(conn: psycopg.Connection, mart: str, required: tuple[str, ...], fresh: tuple[str, ...]) -> dict:
-    """Return ``{layer: run_id}`` of the runs the sync relies on, or raise ValidationGateClosed."""
+def check(
+    conn: psycopg.Connection,
+    mart: str,
+    required: tuple[str, ...],
+    fresh: tuple[str, ...],
+    as_of_date: date | None = None,
+) -> dict:
+    """Return ``{layer: run_id}`` of the runs the sync relies on, or raise ValidationGateClosed.
+
+    With ``as_of_date`` (the pipeline run's day), a fresh layer's latest run must also have been
+    for that day when it recorded one: a validation of another day's marts does not count.
+    """
     if not required:
         return {}
     exists = conn.execute("select to_regclass('audit.validation_results') is not null").fetchone()[0]
@@ -43,7 +55,7 @@ def check(conn: psycopg.Connection, mart: str, required: tuple[str, ...], fresh:
             where layer = any(%s)
             order by layer, run_at desc
         )
-        select l.layer, l.run_id, min(age(r.xmin)),
+        select l.layer, l.run_id, min(age(r.xmin)), max((to_jsonb(r) ->> 'as_of_date')::date),
                count(*) filter (where not r.success and r.severity = 'critical'),
                array_agg(r.table_name || coalesce(' column ' || r.column_name, '') || ': ' || r.expectation
                          order by r.table_name, r.expectation)
@@ -54,7 +66,8 @@ def check(conn: psycopg.Connection, mart: str, required: tuple[str, ...], fresh:
         """,
         (list(required),),
     ).fetchall()
-    runs = {layer: (run_id, age, failed, what) for layer, run_id, age, failed, what in rows}
+    runs = {layer: (run_id, age, failed, what) for layer, run_id, age, _, failed, what in rows}
+    days = {layer: day for layer, _, _, day, _, _ in rows}
     problems = []
     for layer in required:
         if layer not in runs:
@@ -70,6 +83,9 @@ def check(conn: psycopg.Connection, mart: str, required: tuple[str, ...], fresh:
             run_id, age, _, _ = runs[layer]
             if mart_age is not None and age >= mart_age:
                 problems.append(f"{layer}: latest run {run_id} is older than {mart} (rebuilt since): validate it again")
+            elif as_of_date is not None and days[layer] is not None and days[layer] != as_of_date:
+                day = days[layer]
+                problems.append(f"{layer}: latest run {run_id} validated {day}, not this run's day {as_of_date}")
     if problems:
         raise ValidationGateClosed("reverse ETL refused: " + " | ".join(problems))
     return {layer: runs[layer][0] for layer in required}

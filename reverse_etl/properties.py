@@ -36,8 +36,13 @@ class SchemaResult:
 
 def existing_properties(client: HttpClient) -> dict[str, dict]:
     """Every company property definition, by name."""
-    resp = client.get(BASE)
-    found = answers.records(answers.json_object(resp, "GET", BASE), "results", "GET", BASE, resp.status_code)
+    return existing_properties_of(client, BASE)
+
+
+def existing_properties_of(client: HttpClient, base: str) -> dict[str, dict]:
+    """Every property definition of an object type (``base`` is its properties path), by name."""
+    resp = client.get(base)
+    found = answers.records(answers.json_object(resp, "GET", base), "results", "GET", base, resp.status_code)
     return {str(p.get("name")): p for p in found}
 
 
@@ -52,9 +57,9 @@ def ensure(client: HttpClient, existing: dict[str, dict]) -> SchemaResult:
     out.existing = [p.name for p in PROPERTIES if p.name in existing]
     if not missing:
         return out
-    out.created_group = _ensure_group(client)
+    out.created_group = ensure_group(client)
     for order, prop in missing:
-        if _create(client, f"{BASE}", prop.definition(order)):
+        if create(client, f"{BASE}", prop.definition(order)):
             out.created.append(prop.name)
     log.info("hubspot: created %d company properties in group %s", len(out.created), PROPERTY_GROUP)
     return out
@@ -74,19 +79,18 @@ def _conflict(found: dict, prop) -> str | None:
     return None
 
 
-def _ensure_group(client: HttpClient) -> bool:
+def ensure_group(client: HttpClient, base: str = BASE) -> bool:
+    """Create the ``postsale`` group of an object type's properties unless it exists."""
     try:
-        client.get(f"{BASE}/groups/{PROPERTY_GROUP}")
+        client.get(f"{base}/groups/{PROPERTY_GROUP}")
         return False
     except SourceHttpError as exc:
         if exc.status != 404:
             raise
-    return _create(
-        client, f"{BASE}/groups", {"name": PROPERTY_GROUP, "label": PROPERTY_GROUP_LABEL, "displayOrder": -1}
-    )
+    return create(client, f"{base}/groups", {"name": PROPERTY_GROUP, "label": PROPERTY_GROUP_LABEL, "displayOrder": -1})
 
 
-def _create(client: HttpClient, path: str, body: dict) -> bool:
+def create(client: HttpClient, path: str, body: dict) -> bool:
     """POST a definition; False when it already existed (409 from a concurrent creator)."""
     try:
         client.request("POST", path, json=body)

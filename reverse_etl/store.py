@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import date
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -39,6 +40,8 @@ create table if not exists audit.crm_sync_runs (
     retries      integer,
     detail       jsonb
 );
+-- The day a run was for (its as_of_date): backfill safety compares a new run's day with it.
+alter table audit.crm_sync_runs add column if not exists as_of_date date;
 create table if not exists audit.crm_sync_state (
     object_type  text not null,
     object_id    text not null,
@@ -123,10 +126,13 @@ def load_state(conn: psycopg.Connection, object_type: str) -> dict[str, tuple[st
     return {oid: (fp, props) for oid, fp, props in rows}
 
 
-def start_run(conn: psycopg.Connection, run_id: str, target: str, dry_run: bool, forced: bool) -> None:
+def start_run(
+    conn: psycopg.Connection, run_id: str, target: str, dry_run: bool, forced: bool, as_of_date: date | None = None
+) -> None:
     conn.execute(
-        "insert into audit.crm_sync_runs (run_id, target, status, dry_run, forced) values (%s, %s, 'running', %s, %s)",
-        (run_id, target, dry_run, forced),
+        "insert into audit.crm_sync_runs (run_id, target, status, dry_run, forced, as_of_date) "
+        "values (%s, %s, 'running', %s, %s, %s)",
+        (run_id, target, dry_run, forced, as_of_date),
     )
     conn.commit()
 
@@ -196,6 +202,7 @@ def record_outcomes(
     object_type: str,
     batch: int | None,
     outcomes: list[dict],
+    advance_state: bool = True,
 ) -> None:
     """Log every outcome and advance the state of the accepted ones, in one transaction.
 
@@ -228,7 +235,7 @@ def record_outcomes(
                 for o in outcomes
             ],
         )
-        accepted = [o for o in outcomes if o["status"] == "succeeded"]
+        accepted = [o for o in outcomes if o["status"] == "succeeded"] if advance_state else []
         if accepted:
             cur.executemany(
                 """

@@ -14,11 +14,12 @@ import contextlib
 import logging
 import time
 import uuid
+from datetime import date
 
 import psycopg
 
 from connectors.http_client import HttpClient, RequestCounters, SourceHttpError
-from reverse_etl import answers, gate, properties, store
+from reverse_etl import answers, backfill, gate, properties, store
 from reverse_etl.diff import MartContractError, Plan, plan, read_mart
 from reverse_etl.mapping import MART, OBJECT_TYPE, SENTINEL
 from reverse_etl.push import PushAborted, push
@@ -42,10 +43,12 @@ REFUSALS = (gate.ValidationGateClosed, GuardrailTripped, MartContractError, prop
 FAILURES = (PushAborted, SourceHttpError, TooManyFailures, store.SyncAlreadyRunning)
 
 
-def run(warehouse_url: str, client: HttpClient | None, settings: Settings) -> dict:
+def run(warehouse_url: str, client: HttpClient | None, settings: Settings, as_of_date: date | None = None) -> dict:
     """Run one sync and return its JSON-able summary; raise when refused, aborted or mostly failed.
 
     ``client`` may be None for a dry run, which sends nothing (so needs no HubSpot credential).
+    ``as_of_date`` is the pipeline run's day: a day before the newest scored day is a backfill,
+    which sends nothing (``reverse_etl.backfill``); the mart must hold that day's scores.
     """
     if client is None and not settings.dry_run:
         raise ValueError("a real reverse ETL run needs a HubSpot client")
@@ -79,12 +82,18 @@ def run(warehouse_url: str, client: HttpClient | None, settings: Settings) -> di
         conn = stack.enter_context(psycopg.connect(warehouse_url))
         store.ensure_tables(conn)
         store.sweep_abandoned(conn, TARGET)
-        store.start_run(conn, run_id, TARGET, settings.dry_run, settings.force)
+        store.start_run(conn, run_id, TARGET, settings.dry_run, settings.force, as_of_date)
+        summary["as_of_date"] = as_of_date.isoformat() if as_of_date else None
+        skip = backfill.skip_reason(conn, as_of_date, "company scores")
+        if skip:
+            log.warning("reverse ETL: %s", skip)
+            return finish(conn, "skipped_backfill", reason=skip, mart_rows=0, changed=0, sent=0)
         try:
-            dry_run = _plan_and_send(conn, client, run_id, settings, summary)
+            _check_score_date(conn, as_of_date)
+            dry_run = _plan_and_send(conn, client, run_id, settings, summary, as_of_date)
             if dry_run is not None:
                 return finish(conn, "dry_run", **dry_run)
-            failure = _too_many_failures(conn, summary, settings)
+            failure = too_many_failures(conn, summary, settings)
             if failure:
                 raise TooManyFailures(failure)
         except REFUSALS as exc:
@@ -104,11 +113,16 @@ def run(warehouse_url: str, client: HttpClient | None, settings: Settings) -> di
 
 
 def _plan_and_send(
-    conn: psycopg.Connection, client: HttpClient, run_id: str, settings: Settings, summary: dict
+    conn: psycopg.Connection,
+    client: HttpClient,
+    run_id: str,
+    settings: Settings,
+    summary: dict,
+    as_of_date: date | None = None,
 ) -> dict | None:
     """Gate, diff, guardrail, then send; fills ``summary``. A dry run sends nothing and returns
     what it reports besides the counts (guardrail verdict, samples); a real run returns None."""
-    summary["validated_runs"] = gate.check(conn, MART, settings.required_layers, settings.fresh_layers)
+    summary["validated_runs"] = gate.check(conn, MART, settings.required_layers, settings.fresh_layers, as_of_date)
     diff = plan(read_mart(conn, MART), store.load_state(conn, OBJECT_TYPE))
     conn.commit()  # end the read transaction: batches below commit one by one
     summary |= {
@@ -136,7 +150,18 @@ def _plan_and_send(
     return None
 
 
-def _too_many_failures(conn: psycopg.Connection, summary: dict, settings: Settings) -> str | None:
+def _check_score_date(conn: psycopg.Connection, as_of_date: date | None) -> None:
+    """The mart must hold the run's day: scores of another day would be sent as today's."""
+    if as_of_date is None:
+        return
+    days = [d for (d,) in conn.execute(f"select distinct score_date from {MART}").fetchall()]
+    conn.commit()
+    if days and days != [as_of_date]:
+        shown = ", ".join(str(d) for d in sorted(days)[:3])
+        raise MartContractError(f"{MART} holds scores for {shown}, not for this run's day {as_of_date}: rebuild it")
+
+
+def too_many_failures(conn: psycopg.Connection, summary: dict, settings: Settings, target: str = TARGET) -> str | None:
     """The failure line (counts and share only, never a record), or None when within the limit.
 
     A record that failed on its previous run too, when that run ended ``partial``, is a known bad
@@ -151,7 +176,7 @@ def _too_many_failures(conn: psycopg.Connection, summary: dict, settings: Settin
         return None
     retried = f", not counting {again} known bad ones that failed on their previous run too" if again else ""
     return (
-        f"{TARGET}: {fresh_failed} of {fresh} records sent failed ({share:.0%}{retried}), above the "
+        f"{target}: {fresh_failed} of {fresh} records sent failed ({share:.0%}{retried}), above the "
         f"{settings.max_failure_share:.0%} limit (REVERSE_ETL_MAX_FAILURE_SHARE); they are retried on the next run "
         f"(audit.crm_sync_log, run {summary['run_id']})"
     )

@@ -3,6 +3,7 @@ the simulated APIs, as `make demo` runs them."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import subprocess
@@ -43,7 +44,13 @@ def _customer_events_replayed(stripe_url: str, lookback_seconds: int = 300) -> i
 
 
 def _run_dag(
-    env: dict, warehouse_url: str, mock_apis, key: str, tmp_path, dag_ids=("postsale_ingest", "postsale_transform")
+    env: dict,
+    warehouse_url: str,
+    mock_apis,
+    key: str,
+    tmp_path,
+    dag_ids=("postsale_ingest", "postsale_transform"),
+    day: str = "2026-11-01",
 ) -> subprocess.CompletedProcess:
     from simulator.connections import airflow_connections as simulator_connections
 
@@ -62,7 +69,7 @@ def _run_dag(
     out, err = [], []
     for dag_id in dag_ids:
         run = subprocess.run(
-            [str(VENV_BIN / "airflow"), "dags", "test", dag_id, "2026-11-01"],
+            [str(VENV_BIN / "airflow"), "dags", "test", dag_id, day],
             env=run_env,
             capture_output=True,
             text=True,
@@ -89,6 +96,32 @@ def _failure(run: subprocess.CompletedProcess) -> str:
 
 def _count(conn, relation: str) -> int:
     return conn.execute(f"select count(*) from {relation}").fetchone()[0]
+
+
+def _hubspot_pages(mock_apis, object_type: str, properties: list[str]) -> dict[str, dict]:
+    """Every object of a type with the given properties, as the simulated HubSpot serves them."""
+    out, after = {}, None
+    while True:
+        params = {"limit": 100, "properties": ",".join(properties), **({"after": after} if after else {})}
+        body = requests.get(
+            f"{mock_apis.url('hubspot')}/crm/v3/objects/{object_type}",
+            params=params,
+            headers={"Authorization": f"Bearer {HUBSPOT_TOKEN}"},
+            timeout=30,
+        ).json()
+        out |= {r["id"]: r["properties"] for r in body["results"]}
+        after = (body.get("paging") or {}).get("next", {}).get("after")
+        if not after:
+            return out
+
+
+def _crm_snapshot(mock_apis) -> tuple[dict, dict]:
+    """Our company properties and every task: what a backfill must leave as it is."""
+    from reverse_etl.mapping import OWNED_NAMES
+
+    companies = _hubspot_pages(mock_apis, "companies", sorted(OWNED_NAMES))
+    tasks = _hubspot_pages(mock_apis, "tasks", ["postsale_task_key", "hs_task_status", "hs_lastmodifieddate"])
+    return companies, tasks
 
 
 def _tasks_started(run: subprocess.CompletedProcess) -> set[str]:
@@ -157,6 +190,14 @@ def test_pipeline_runs_every_layer_reruns_idempotently_and_stops_on_corrupted_da
     ).json()
     assert body["total"] == sent
 
+    # The due playbook steps are HubSpot tasks, one per key, as many as the mart lists.
+    with psycopg.connect(fresh_warehouse_url) as conn:
+        due = _count(conn, "marts.mart_crm_tasks")
+        created = _count(conn, "audit.crm_task_state")
+    tasks = _hubspot_pages(mock_apis, "tasks", ["postsale_task_key"])
+    assert due > 0 and created == due
+    assert len({t["postsale_task_key"] for t in tasks.values()}) == len(tasks) == due
+
     second = _run_dag(airflow_home, fresh_warehouse_url, mock_apis, STRIPE_KEY, tmp_path, ("postsale_ingest",))
     assert second.returncode == 0, _failure(second)
     with psycopg.connect(fresh_warehouse_url) as conn:
@@ -168,6 +209,29 @@ def test_pipeline_runs_every_layer_reruns_idempotently_and_stops_on_corrupted_da
             mock_apis.url("stripe")
         )
 
+    # A backfill of a past day rebuilds the marts for that day and sends nothing to the CRM.
+    before = _crm_snapshot(mock_apis)
+    backfill = _run_dag(
+        airflow_home, fresh_warehouse_url, mock_apis, STRIPE_KEY, tmp_path, ("postsale_transform",), "2026-10-25"
+    )
+    assert backfill.returncode == 0, _failure(backfill)
+    assert "backfill of 2026-10-25 (the warehouse has scored up to 2026-11-01)" in backfill.stdout + backfill.stderr
+    assert _crm_snapshot(mock_apis) == before
+    with psycopg.connect(fresh_warehouse_url) as conn:
+        assert conn.execute("select distinct score_date from marts.mart_crm_sync").fetchall() == [
+            (datetime.date(2026, 10, 25),)
+        ]
+        runs = conn.execute(
+            "select target, status from audit.crm_sync_runs where as_of_date = '2026-10-25' order by target"
+        ).fetchall()
+        assert runs == [("hubspot.companies", "skipped_backfill"), ("hubspot.tasks", "skipped_backfill")]
+        # The gates validated the backfilled day.
+        assert conn.execute(
+            "select distinct as_of_date from audit.validation_results where layer = 'marts' "
+            "and run_at = (select max(run_at) from audit.validation_results where layer = 'marts')"
+        ).fetchall() == [(datetime.date(2026, 10, 25),)]
+
+    with psycopg.connect(fresh_warehouse_url) as conn:
         # Corrupt one company's scorecard input past its 0-10 range, as a bad CRM edit would.
         bad_pk = conn.execute("select min(_pk) from raw.hubspot__companies").fetchone()[0]
         conn.execute(
