@@ -150,6 +150,7 @@ def render_summary(
     """The demo's closing summary: the layers in pipeline order, every warning by name, the
     accuracy table, then where the reports, docs and logs are."""
     from pipeline.accuracy import read_figures, render_accuracy
+    from pipeline.outbound import render_outbound
     from pipeline.report import DATA_QUALITY_PAGE, collect, render_layers, render_warnings, warehouse_psql
     from warehouse.paths import PROJECT_ROOT
 
@@ -157,6 +158,7 @@ def render_summary(
     lines = ["", "postsale: the pipeline layer by layer"]
     lines += render_layers(layers)
     lines += render_warnings(layers)
+    lines += render_outbound(warehouse_url)
     if accuracy_file is not None:
         lines += render_accuracy(read_figures(accuracy_file))
         lines.append(f"  stored in audit.score_accuracy (one row per metric per run); file: {_relative(accuracy_file)}")

@@ -194,6 +194,31 @@ def crm_sync(env: BuildEnv) -> TableSuite:
     return _suite(env, table, key, checks)
 
 
+def crm_tasks(env: BuildEnv) -> TableSuite:
+    """What reverse ETL creates as HubSpot tasks: the catch-up window, HubSpot's options, text present."""
+    table, key = "mart_crm_tasks", ("task_key",)
+    days = int(dbt_var("playbook_catch_up_max_days"))
+    subject_max = int(dbt_var("crm_task_subject_max_chars"))
+    checks: list[Check] = [
+        accepted_values(table, "task_type"),
+        accepted_values(table, "task_priority"),
+        not_null(["company_id", "due_date", "task_subject", "task_body"], show=key),
+        offending_rows(
+            "expect_due_in_catch_up_window",
+            "select task_key, due_date, as_of_date from {batch} as b "
+            f"where due_date > as_of_date or due_date <= as_of_date - {days}",
+            f"Tasks are due within the last {days} days up to the run's day (dbt var playbook_catch_up_max_days).",
+        ),
+        offending_rows(
+            "expect_subject_fits",
+            f"select task_key, length(task_subject) as subject_chars from {{batch}} as b "
+            f"where length(task_subject) > {subject_max}",
+            f"A task subject has at most {subject_max} characters (dbt var crm_task_subject_max_chars).",
+        ),
+    ]
+    return _suite(env, table, key, checks)
+
+
 def build(env: BuildEnv) -> list[TableSuite]:
     return [
         journey_stage_daily(env),
@@ -203,4 +228,5 @@ def build(env: BuildEnv) -> list[TableSuite]:
         revenue_retention(env),
         revenue_retention_by_month(env),
         crm_sync(env),
+        crm_tasks(env),
     ]

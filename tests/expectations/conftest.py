@@ -37,6 +37,7 @@ MARTS_WITH_SUITES = (
     "fct_revenue_retention",
     "fct_revenue_retention_by_month",
     "mart_crm_sync",
+    "mart_crm_tasks",
 )
 
 
