@@ -1,8 +1,10 @@
 """Airflow DAG: dbt seeds → staging → validate → intermediate and marts → fit renewal risk →
-the models that apply it → validate both → CRM sync.
+the models that apply it → validate both → CRM sync → CRM tasks → business alerts.
 
-The CRM sync (reverse ETL to HubSpot) runs only after the marts passed validation; it checks the
-validation results again itself, so a manual run cannot bypass the gate either.
+The CRM steps (reverse ETL to HubSpot, the playbook tasks, the alerts) run only after the marts
+passed validation; they check the validation results again themselves, so a manual run cannot
+bypass the gate either. A run for a day before the newest scored day (a backfill) rebuilds the
+marts for that day and sends nothing to the CRM and no alert.
 
 Scheduled on ``raw.validated`` (a fresh ingestion) or daily at 06:00 UTC, whichever comes
 first; the time schedule also makes ``airflow dags backfill`` rebuild the daily marts for past
@@ -94,6 +96,14 @@ def crm_tasks_hubspot(as_of_date: str) -> dict:
 
 
 @task
+def business_alerts(as_of_date: str) -> dict:
+    """The day's new business alerts to the webhook, each once; never fails the run for delivery."""
+    from pipeline.tasks import business_alerts
+
+    return business_alerts(lookup=airflow_connection, as_of_date=as_of_date)
+
+
+@task
 def print_summary() -> None:
     from pipeline.tasks import summary
 
@@ -137,6 +147,7 @@ def postsale_transform():
         validate_marts(AS_OF_DATE),
         reverse_etl_hubspot(AS_OF_DATE),
         crm_tasks_hubspot(AS_OF_DATE),
+        business_alerts(AS_OF_DATE),
         summary,
     )
     summary >> build_data_docs()

@@ -1,6 +1,6 @@
 """``postsale``: the command line for everything that runs outside Airflow.
 
-Commands: ``sync``, ``dbt``, ``validate``, ``data-docs``, ``reverse-etl``, ``report``,
+Commands: ``sync``, ``dbt``, ``validate``, ``data-docs``, ``reverse-etl``, ``alerts``, ``report``,
 ``load-accuracy``, ``demo-dag``, ``demo-summary``, ``bench``, ``bench-loader``,
 ``warehouse-url``, ``bi-reader``, ``warehouse-stop``, ``free-port``, ``wait-for-port``
 (``postsale <command> --help`` for each). Credentials come from the environment
@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="report the diff (counts and a sample); send nothing")
     p.add_argument("--force", action="store_true", help="sync even when the change guardrail trips")
     p.add_argument("--max-change-share", type=float, help="guardrail share 0..1 (env REVERSE_ETL_MAX_CHANGE_SHARE)")
+
+    p = sub.add_parser("alerts", help="send the day's new business alerts (marts.fct_account_alerts) to the webhook")
+    p.add_argument("--as-of", help="the run's day (YYYY-MM-DD): a day before the newest scored day sends nothing")
+    p.add_argument("--dry-run", action="store_true", help="render the messages; send nothing")
 
     p = sub.add_parser("report", help="print the layers in pipeline order, the latest gates and every warning")
     p.add_argument("--tables", action="store_true", help="also the rows of every table (and staging view)")
@@ -282,6 +286,15 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 0
     if args.command == "reverse-etl":
         return _reverse_etl(args)
+    if args.command == "alerts":
+        import json
+
+        from pipeline.connections import env_connection
+        from pipeline.tasks import business_alerts
+
+        res = business_alerts(env_connection, as_of_date=args.as_of, dry_run=args.dry_run)
+        print(json.dumps(res, indent=2, default=str))
+        return {"failed": 1, "partial": 3}.get(res["status"], 0)
     if args.command == "report":
         from pipeline.connections import warehouse_url
         from pipeline.report import render_report

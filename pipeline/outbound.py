@@ -22,11 +22,30 @@ def render_outbound(warehouse_url: str) -> list[str]:
                 """
             ).fetchall()
         }
+        alerts = _alerts(conn)
     lines = ["sent to the CRM (latest run of each step; audit.crm_sync_runs)"]
     for target, label in TARGETS:
         run = latest.get(target)
         lines.append(f"  {label:<11} {_describe(label, run) if run else 'not run yet'}")
+    lines.append(f"  {'alerts':<11} {alerts}")
     return lines
+
+
+def _alerts(conn: psycopg.Connection) -> str:
+    if not conn.execute("select to_regclass('audit.alert_deliveries') is not null").fetchone()[0]:
+        return "none delivered yet (audit.alert_deliveries)"
+    day, sent, failed, by_type = conn.execute(
+        """
+        select max(as_of_date), count(*) filter (where status = 'sent'), count(*) filter (where status = 'failed'),
+               string_agg(distinct event_type, ', ')
+        from audit.alert_deliveries
+        where as_of_date = (select max(as_of_date) from audit.alert_deliveries)
+        """
+    ).fetchone()
+    if day is None:
+        return "none delivered yet (audit.alert_deliveries)"
+    kinds = f" ({by_type})" if by_type else ""
+    return f"{sent} sent to the webhook for {day}, {failed} waiting for a retry{kinds}; audit.alert_deliveries"
 
 
 def _describe(label: str, run: dict) -> str:

@@ -175,7 +175,8 @@ def collect(warehouse_url: str, with_tables: bool = False) -> list[Layer]:
             row = conn.execute(
                 """
                 select status, mart_rows, changed, succeeded, failed, rejected, finished_at
-                from audit.crm_sync_runs where not dry_run order by started_at desc limit 1
+                from audit.crm_sync_runs where not dry_run and target = 'hubspot.companies'
+                order by started_at desc limit 1
                 """
             ).fetchone()
             if row:

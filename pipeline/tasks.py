@@ -145,6 +145,24 @@ def crm_tasks_hubspot(lookup: Lookup, dry_run: bool = False, as_of_date: str | N
     return res
 
 
+def business_alerts(lookup: Lookup, as_of_date: str | None = None, dry_run: bool = False) -> dict:
+    """Send the run's new business alerts (``marts.fct_account_alerts``) to the webhook; never raises
+    for delivery (a webhook down leaves them for the next run)."""
+    from reverse_etl.alerts import AlertSettings, run
+
+    res = run(warehouse_url("transformer", lookup), _day(as_of_date), AlertSettings.from_env(dry_run=dry_run))
+    status = res.get("status")
+    if status in ("skipped_backfill", "failed") and (res.get("reason") or res.get("error")):
+        detail = f"{status}: {res.get('reason') or res.get('error')}"
+    else:
+        detail = (
+            f"{status}: {res.get('new', 0)} new of {res.get('events', 0)} events, {res.get('sent', 0)} sent, "
+            f"{res.get('failed', 0)} not delivered ({'digest' if res.get('digest') else 'one message each'})"
+        )
+    emit("task", name="business alerts", detail=detail, seconds=res.get("seconds"))
+    return res
+
+
 def data_docs() -> str:
     from expectations.runner import build_data_docs
 

@@ -92,9 +92,9 @@ def _cmd_accuracy(args: argparse.Namespace) -> int:
 def _cmd_connections(args: argparse.Namespace) -> int:
     import shlex
 
-    from simulator.connections import airflow_connections
+    from simulator.connections import airflow_connections, alert_webhook_env
 
-    for key, value in airflow_connections(args.base_url).items():
+    for key, value in {**airflow_connections(args.base_url), **alert_webhook_env(args.base_url)}.items():
         print(f"export {key}={shlex.quote(value)}")
     return 0
 

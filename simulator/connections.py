@@ -2,7 +2,8 @@
 
 The simulator owns its credentials (``server/auth.py``: demo defaults, ``SIMULATOR_*``
 overrides); the demo, the tests and the benchmarks take them from here rather than repeating
-them. ``python -m simulator connections BASE_URL`` prints ``export AIRFLOW_CONN_…`` lines.
+them. ``python -m simulator connections BASE_URL`` prints ``export AIRFLOW_CONN_…`` lines, and
+``POSTSALE_ALERT_WEBHOOK_URL`` pointing the alerts at the simulated Slack webhook.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 
 from simulator.server import auth
+from simulator.server.slack import PATH as SLACK_WEBHOOK_PATH
 
 # The Airflow Connection id each vendor is read from (postsale's pipeline.connections).
 CONN_IDS = {"stripe": "stripe_api", "hubspot": "hubspot_api", "mixpanel": "mixpanel_api"}
@@ -38,3 +40,8 @@ def airflow_connections(base_url: str, mixpanel_settings: dict | None = None) ->
             conn["extra"] = {"engage_base": conn["host"], **(mixpanel_settings or {})}
         env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
     return env
+
+
+def alert_webhook_env(base_url: str) -> dict[str, str]:
+    """``POSTSALE_ALERT_WEBHOOK_URL`` at the simulated Slack incoming webhook on ``base_url``."""
+    return {"POSTSALE_ALERT_WEBHOOK_URL": f"{base_url.rstrip('/')}/slack{SLACK_WEBHOOK_PATH}"}

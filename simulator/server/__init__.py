@@ -17,10 +17,12 @@ from simulator.server.faults import Fault, FaultInjector, parse_faults
 from simulator.server.http import Request, Response
 from simulator.server.hubspot import HubSpotApi
 from simulator.server.mixpanel import MixpanelApi
+from simulator.server.slack import PATH as SLACK_WEBHOOK_PATH
+from simulator.server.slack import SlackApi
 from simulator.server.state import WorldState
 from simulator.server.stripe import StripeApi
 
-VENDORS = ("stripe", "hubspot", "mixpanel")
+VENDORS = ("stripe", "hubspot", "mixpanel", "slack")
 
 
 class Application:
@@ -30,11 +32,17 @@ class Application:
         self.state = WorldState(world_dir)
         self.faults = FaultInjector(faults)
         self.router = Router()
-        apis = {"stripe": StripeApi(self.state), "hubspot": HubSpotApi(self.state), "mixpanel": MixpanelApi(self.state)}
+        self.slack = SlackApi(self.state)
+        apis = {
+            "stripe": StripeApi(self.state),
+            "hubspot": HubSpotApi(self.state),
+            "mixpanel": MixpanelApi(self.state),
+            "slack": self.slack,
+        }
         for vendor, api in apis.items():
             for method, pattern, handler in api.routes():
                 self.router.add(vendor, method, pattern, handler, api.handle)
-        self.control = ControlApi(self.state, self.faults)
+        self.control = ControlApi(self.state, self.faults, self.slack)
         for method, pattern, handler in self.control.routes():
             self.router.add("_control", method, pattern, handler, self.control.handle)
 
@@ -84,6 +92,14 @@ class MockApiServer:
     def advance(self, days: int = 1):
         """Move the world's clock forward; returns the new clock date."""
         return self.app.state.advance(days)
+
+    def slack_webhook_url(self) -> str:
+        """The simulated Slack incoming webhook's URL (its token is part of it, as with Slack)."""
+        return f"{self.url('slack')}{SLACK_WEBHOOK_PATH}"
+
+    def slack_messages(self) -> list[dict]:
+        """Every message the simulated Slack webhook accepted, oldest first."""
+        return self.app.slack.messages()
 
     def complete_task(self, task_id: str) -> bool:
         """As a CSM: mark a HubSpot task completed. False when no live task has that id."""

@@ -14,16 +14,19 @@ from collections.abc import Callable
 from simulator.server import hubspot_tasks
 from simulator.server.faults import FaultInjector, parse_faults
 from simulator.server.http import Request, Response
+from simulator.server.slack import SlackApi
 from simulator.server.state import WorldState
 
 
 class ControlApi:
     """`GET /_control/clock`, `POST /_control/advance {"days": n}`, `GET|POST|DELETE /_control/faults`,
-    `POST /_control/hubspot/tasks/{id}/complete`, `DELETE /_control/hubspot/tasks/{id}[?purge=true]`."""
+    `POST /_control/hubspot/tasks/{id}/complete`, `DELETE /_control/hubspot/tasks/{id}[?purge=true]`,
+    `GET|DELETE /_control/slack/messages` (what the simulated Slack webhook received)."""
 
-    def __init__(self, state: WorldState, faults: FaultInjector):
+    def __init__(self, state: WorldState, faults: FaultInjector, slack: SlackApi):
         self.state = state
         self.faults = faults
+        self.slack = slack
 
     def routes(self) -> list[tuple[str, str, Callable[[Request], Response]]]:
         return [
@@ -34,7 +37,15 @@ class ControlApi:
             ("DELETE", r"/faults", self.clear_faults),
             ("POST", r"/hubspot/tasks/(?P<id>\d+)/complete", self.complete_task),
             ("DELETE", r"/hubspot/tasks/(?P<id>\d+)", self.delete_task),
+            ("GET", r"/slack/messages", self.slack_messages),
+            ("DELETE", r"/slack/messages", self.clear_slack_messages),
         ]
+
+    def slack_messages(self, req: Request) -> Response:
+        return Response.json(200, {"messages": self.slack.messages()})
+
+    def clear_slack_messages(self, req: Request) -> Response:
+        return Response.json(200, {"deleted": self.slack.clear()})
 
     def complete_task(self, req: Request) -> Response:
         """A CSM marks the task completed in HubSpot (status COMPLETED, completion date stamped)."""

@@ -53,8 +53,10 @@ def _run_dag(
     day: str = "2026-11-01",
 ) -> subprocess.CompletedProcess:
     from simulator.connections import airflow_connections as simulator_connections
+    from simulator.connections import alert_webhook_env
 
     conns = simulator_connections(mock_apis.base_url, {"start_date": "2026-09-01", "window_days": 31})
+    conns |= alert_webhook_env(mock_apis.base_url)  # the business alerts go to the simulated Slack webhook
     stripe = json.loads(conns["AIRFLOW_CONN_STRIPE_API"])
     conns["AIRFLOW_CONN_STRIPE_API"] = json.dumps({**stripe, "password": key})
     run_env = {
@@ -198,6 +200,13 @@ def test_pipeline_runs_every_layer_reruns_idempotently_and_stops_on_corrupted_da
     assert due > 0 and created == due
     assert len({t["postsale_task_key"] for t in tasks.values()}) == len(tasks) == due
 
+    # Every alert of the day reached the webhook, once.
+    with psycopg.connect(fresh_warehouse_url) as conn:
+        events = _count(conn, "marts.fct_account_alerts")
+        delivered = _count(conn, "audit.alert_deliveries where status = 'sent'")
+    messages = mock_apis.slack_messages()
+    assert events > 0 and delivered == events == len(messages)
+
     second = _run_dag(airflow_home, fresh_warehouse_url, mock_apis, STRIPE_KEY, tmp_path, ("postsale_ingest",))
     assert second.returncode == 0, _failure(second)
     with psycopg.connect(fresh_warehouse_url) as conn:
@@ -210,13 +219,14 @@ def test_pipeline_runs_every_layer_reruns_idempotently_and_stops_on_corrupted_da
         )
 
     # A backfill of a past day rebuilds the marts for that day and sends nothing to the CRM.
-    before = _crm_snapshot(mock_apis)
+    before, alerted = _crm_snapshot(mock_apis), len(mock_apis.slack_messages())
     backfill = _run_dag(
         airflow_home, fresh_warehouse_url, mock_apis, STRIPE_KEY, tmp_path, ("postsale_transform",), "2026-10-25"
     )
     assert backfill.returncode == 0, _failure(backfill)
     assert "backfill of 2026-10-25 (the warehouse has scored up to 2026-11-01)" in backfill.stdout + backfill.stderr
     assert _crm_snapshot(mock_apis) == before
+    assert len(mock_apis.slack_messages()) == alerted
     with psycopg.connect(fresh_warehouse_url) as conn:
         assert conn.execute("select distinct score_date from marts.mart_crm_sync").fetchall() == [
             (datetime.date(2026, 10, 25),)
