@@ -1,7 +1,8 @@
 """``audit.alert_deliveries``: one row per business alert, so each is sent once across runs.
 
-An alert is ``sent`` once the webhook accepted a message carrying it; ``failed`` ones are tried
-again by the next run (the mart lists events for ``alert_lookback_days``). Rows are written as
+An alert is ``sent`` once the webhook accepted a message carrying it; ``superseded`` when an
+alert of the same episode was sent already (``same_episode``); ``failed`` ones are tried again
+by the next run (the mart lists events for ``alert_lookback_days``). Rows are written as
 soon as each message's answer is known, so a run that dies part-way keeps what it sent.
 """
 
@@ -32,10 +33,47 @@ def ensure_tables(conn: psycopg.Connection) -> None:
 
 
 def sent_ids(conn: psycopg.Connection) -> set[str]:
-    return {a for (a,) in conn.execute("select alert_id from audit.alert_deliveries where status = 'sent'")}
+    """Alerts never to send again: delivered, or superseded by an earlier alert of the same episode."""
+    return {
+        a for (a,) in conn.execute("select alert_id from audit.alert_deliveries where status in ('sent', 'superseded')")
+    }
 
 
-def record(conn: psycopg.Connection, run_id: str, alerts: list[dict], sent: bool, attempts: int, error: str | None):
+def same_episode(conn: psycopg.Connection, alerts: list[dict], types: tuple[str, ...], days: int) -> set[str]:
+    """Ids of ``alerts`` whose account had an alert of the same type sent within ``days`` days of it."""
+    rows = [
+        (a["alert_id"], a["event_type"], a["company_id"], a["event_date"]) for a in alerts if a["event_type"] in types
+    ]
+    if not rows:
+        return set()
+    found = conn.execute(
+        """
+        select distinct n.alert_id
+        from unnest(%s::text[], %s::text[], %s::text[], %s::date[]) as n (alert_id, event_type, company_id, event_date)
+        join audit.alert_deliveries d
+            on d.event_type = n.event_type and d.company_id = n.company_id and d.status = 'sent'
+            and abs(d.event_date - n.event_date) < %s
+        """,
+        ([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows], days),
+    )
+    return {a for (a,) in found}
+
+
+def supersede(conn: psycopg.Connection, run_id: str, alerts: list[dict]) -> None:
+    """Record alerts of an episode already alerted, so they are neither sent nor considered again."""
+    if alerts:
+        record(conn, run_id, alerts, sent=False, attempts=0, error=None, status="superseded")
+
+
+def record(
+    conn: psycopg.Connection,
+    run_id: str,
+    alerts: list[dict],
+    sent: bool,
+    attempts: int,
+    error: str | None,
+    status: str | None = None,
+) -> None:
     """The outcome of one message for the alerts it carried; commits."""
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(
@@ -52,7 +90,7 @@ def record(conn: psycopg.Connection, run_id: str, alerts: list[dict], sent: bool
             [
                 {
                     **{k: a[k] for k in ("alert_id", "event_type", "company_id", "event_date", "as_of_date")},
-                    "status": "sent" if sent else "failed",
+                    "status": status or ("sent" if sent else "failed"),
                     "attempts": attempts,
                     "sent": sent,
                     "run_id": run_id,

@@ -24,7 +24,7 @@ import psycopg
 import requests
 from psycopg.rows import dict_row
 
-from reverse_etl import alert_store, backfill, gate
+from reverse_etl import alert_store, backfill, gate, store
 from reverse_etl.settings import Settings
 from reverse_etl.slack_message import alert_message, digest_messages
 
@@ -36,6 +36,8 @@ COLUMNS = (
     "alert_title, event_detail, drivers, report_page"
 )
 TRANSIENT = {429, 500, 502, 503, 504}
+LOCK_TARGET = "webhook.alerts"
+EPISODES = ("health_red", "renewal_at_risk")  # events that last; the others are one-off facts
 HOOK_GONE = {401, 403, 404, 410}  # the hook itself is refused: every later message would be too
 
 
@@ -52,6 +54,10 @@ class AlertSettings:
     digest: bool = False
     reports_url: str = "http://127.0.0.1:8088"
     max_attempts: int = 4
+    # A health or renewal alert for an account that had one of the same type sent less than this
+    # many days before is the same episode (the daily marts rescore their last days, which can
+    # move the day an episode began): recorded ``superseded``, not sent again.
+    same_episode_days: int = 7
     max_wait_seconds: float = 30.0
     timeout_seconds: float = 10.0
     dry_run: bool = False
@@ -92,7 +98,7 @@ def run(
         return summary | detail | {"status": status, "seconds": round(time.monotonic() - started, 2)}
 
     try:
-        with psycopg.connect(warehouse_url) as conn:
+        with store.run_lock(warehouse_url, LOCK_TARGET), psycopg.connect(warehouse_url) as conn:
             alert_store.ensure_tables(conn)
             skip = backfill.skip_reason(conn, as_of_date, "alerts")
             if skip:
@@ -106,13 +112,21 @@ def run(
             already = alert_store.sent_ids(conn)
             conn.commit()
             new = [a for a in alerts if a["alert_id"] not in already]
-            summary |= {"events": len(alerts), "new": len(new), "already_sent": len(alerts) - len(new)}
+            repeats = alert_store.same_episode(conn, new, EPISODES, settings.same_episode_days)
+            conn.commit()
+            summary |= {"events": len(alerts), "already_sent": len(alerts) - len(new), "same_episode": len(repeats)}
+            new = [a for a in new if a["alert_id"] not in repeats]
+            summary["new"] = len(new)
             if not settings.webhook_url:
                 return done("not_configured")
             messages = _messages(new, as_of_date, settings)
             if settings.dry_run:
                 return done("dry_run", messages=len(messages), sample=[m for _, m in messages[:3]])
+            alert_store.supersede(conn, summary["run_id"], [a for a in alerts if a["alert_id"] in repeats])
             _deliver(conn, messages, settings, summary, sleep)
+    except store.SyncAlreadyRunning:  # the other run sends them; two would send each twice
+        log.warning("alerts: another run is sending alerts; this one sends none")
+        return done("already_running")
     except (psycopg.Error, gate.ValidationGateClosed, LookupError) as exc:
         # Never block: the run says what failed, in one line without a record or the URL.
         reason = str(exc).splitlines()[0][:300] if not isinstance(exc, psycopg.Error) else type(exc).__name__

@@ -181,3 +181,27 @@ def test_a_missing_mart_or_closed_gate_fails_without_raising(sim, hook, fresh_wa
     closed = alerts.run(fresh_warehouse_url, TEST_AS_OF, hook, gate_settings=GATE, sleep=no_sleep)
     assert closed["status"] == "failed" and "marts: latest run" in closed["error"]
     assert sim.slack_messages() == []
+
+
+def test_a_rescored_episode_is_not_alerted_twice(sim, hook, fresh_warehouse_url):
+    first = alert_rows(1)  # health_red for c0
+    publish(fresh_warehouse_url, first)
+    assert alerts.run(fresh_warehouse_url, TEST_AS_OF, hook, gate_settings=GATE, sleep=no_sleep)["sent"] == 1
+    # The daily marts rescored their last days: the same red spell now starts a day later, and
+    # the account also had a failed payment (a one-off fact, always its own alert).
+    moved = {**first[0], "alert_id": "moved", "event_date": first[0]["event_date"] + timedelta(days=1)}
+    payment = {**first[0], "alert_id": "pay", "event_type": "payment_failed", "alert_title": "Payment failed"}
+    publish(fresh_warehouse_url, [moved, payment])
+    res = alerts.run(fresh_warehouse_url, TEST_AS_OF, hook, gate_settings=GATE, sleep=no_sleep)
+    assert (res["same_episode"], res["new"], res["sent"]) == (1, 1, 1)
+    assert deliveries(fresh_warehouse_url)["moved"] == ("superseded", 0)
+    assert len(sim.slack_messages()) == 2
+
+
+def test_a_second_concurrent_run_sends_nothing(sim, hook, fresh_warehouse_url):
+    from reverse_etl import store
+
+    publish(fresh_warehouse_url, alert_rows(2))
+    with store.run_lock(fresh_warehouse_url, alerts.LOCK_TARGET):
+        res = alerts.run(fresh_warehouse_url, TEST_AS_OF, hook, gate_settings=GATE, sleep=no_sleep)
+    assert res["status"] == "already_running" and sim.slack_messages() == []
