@@ -44,5 +44,5 @@ def skip_reason(conn: psycopg.Connection, as_of_date: date | None, what: str) ->
         return None
     return (
         f"backfill of {as_of_date} (the warehouse has scored up to {newest}): {what} not sent; "
-        "the marts were rebuilt for that day, the CRM and alerts keep today's values"
+        "a past day's marts are for the warehouse, the CRM and alerts keep the newest day's values"
     )
