@@ -1,5 +1,5 @@
 """Airflow DAG: dbt seeds → staging → validate → intermediate and marts → fit renewal risk →
-the models that apply it → validate both → CRM sync → CRM tasks → business alerts.
+the models that apply it → validate both → CRM sync → CRM tasks, and business alerts beside them.
 
 The CRM steps (reverse ETL to HubSpot, the playbook tasks, the alerts) run only after the marts
 passed validation; they check the validation results again themselves, so a manual run cannot
@@ -135,7 +135,7 @@ def postsale_transform():
         as_of_date=AS_OF_DATE,
     )
     scored = dbt_task_group("dbt_scoring", select=scoring, as_of_date=AS_OF_DATE)
-    summary = print_summary()
+    marts_validated = validate_marts(AS_OF_DATE)
     chain(
         seeds,
         staging,
@@ -144,12 +144,16 @@ def postsale_transform():
         fit_renewal_risk(AS_OF_DATE),
         scored,
         validate_intermediate(AS_OF_DATE),
-        validate_marts(AS_OF_DATE),
-        reverse_etl_hubspot(AS_OF_DATE),
-        crm_tasks_hubspot(AS_OF_DATE),
-        business_alerts(AS_OF_DATE),
-        summary,
+        marts_validated,
     )
+    # The CRM steps one after the other (they share HubSpot's rate limit); the alerts beside them,
+    # so a HubSpot outage never holds back the CS channel's alerts.
+    crm_tasks = crm_tasks_hubspot(AS_OF_DATE)
+    marts_validated >> reverse_etl_hubspot(AS_OF_DATE) >> crm_tasks
+    alerts = business_alerts(AS_OF_DATE)
+    marts_validated >> alerts
+    summary = print_summary()
+    [crm_tasks, alerts] >> summary
     summary >> build_data_docs()
 
 
