@@ -37,9 +37,19 @@ CREATE = f"/crm/v3/objects/{OBJECT_TYPE}/batch/create"
 SEARCH = f"/crm/v3/objects/{OBJECT_TYPE}/search"
 PROPERTIES = f"/crm/v3/properties/{OBJECT_TYPE}"
 SEARCH_MAX_VALUES = 100  # HubSpot's limit on an IN filter's values
+# HubSpot's search index trails writes by a few seconds to tens of seconds: a retry right after
+# an attempt with an unknown outcome (Airflow retries after 30 s) waits until that attempt is at
+# least this old before looking its keys up, or a task created moments ago could be missed.
+SEARCH_SETTLE_SECONDS = 60
 
 
-def run(warehouse_url: str, client: HttpClient | None, settings: Settings, as_of_date: date | None = None) -> dict:
+def run(
+    warehouse_url: str,
+    client: HttpClient | None,
+    settings: Settings,
+    as_of_date: date | None = None,
+    sleep=time.sleep,
+) -> dict:
     """Create the tasks of the due playbook steps not created yet; return the run's summary."""
     if client is None and not settings.dry_run:
         raise ValueError("a real task sync needs a HubSpot client")
@@ -92,7 +102,7 @@ def run(warehouse_url: str, client: HttpClient | None, settings: Settings, as_of
                 return finish(conn, "dry_run", sample=sample)
             summary.update(found_in_hubspot=0, sent=0, succeeded=0, failed=0, batches=0)
             if pending:
-                pending = _drop_existing(conn, client, run_id, pending, summary)
+                pending = _drop_existing(conn, client, run_id, pending, summary, sleep)
                 _send(conn, client, run_id, pending, settings, summary)
             failure = too_many_failures(conn, summary, settings, TARGET)
             if failure:
@@ -124,7 +134,9 @@ def _read(conn: psycopg.Connection, settings: Settings, as_of_date: date | None)
     return rows
 
 
-def _drop_existing(conn: psycopg.Connection, client: HttpClient, run_id: str, pending: list[dict], summary: dict):
+def _drop_existing(
+    conn: psycopg.Connection, client: HttpClient, run_id: str, pending: list[dict], summary: dict, sleep
+) -> list[dict]:
     """Make sure the key property exists; find in HubSpot the keys that may have a task already."""
     existing = properties.existing_properties_of(client, PROPERTIES)
     had_key_property = KEY_PROPERTY in existing
@@ -134,9 +146,15 @@ def _drop_existing(conn: psycopg.Connection, client: HttpClient, run_id: str, pe
     keys = [r["task_key"] for r in pending]
     first_here = not conn.execute("select exists (select from audit.crm_task_state)").fetchone()[0]
     uncertain = set(keys) if (first_here and had_key_property) else task_store.attempted_keys(conn, keys)
+    age = task_store.last_attempt_age(conn, sorted(uncertain)) if uncertain else None
     conn.commit()
     if not uncertain:
         return pending
+    if age is not None and age < SEARCH_SETTLE_SECONDS:
+        wait = SEARCH_SETTLE_SECONDS - age
+        log.info("CRM tasks: waiting %.0f s for HubSpot's search to see the last attempt's tasks", wait)
+        summary["settle_wait_seconds"] = round(wait, 1)
+        sleep(wait)
     found = search_keys(client, sorted(uncertain))
     by_key = {r["task_key"]: r for r in pending}
     task_store.remember(

@@ -47,6 +47,15 @@ def attempted_keys(conn: psycopg.Connection, keys: list[str]) -> set[str]:
     return {k for (k,) in rows}
 
 
+def last_attempt_age(conn: psycopg.Connection, keys: list[str]) -> float | None:
+    """Seconds since the newest logged attempt of any of ``keys`` (None: never attempted)."""
+    return conn.execute(
+        "select extract(epoch from clock_timestamp() - max(logged_at))::float from audit.crm_sync_log "
+        "where object_type = %s and object_id = any(%s)",
+        (OBJECT_TYPE, keys),
+    ).fetchone()[0]
+
+
 def remember(conn: psycopg.Connection, run_id: str, created: list[dict], how: str) -> None:
     """Record tasks HubSpot holds (``how``: created by this run, or found there); commits."""
     if not created:

@@ -155,8 +155,10 @@ def test_a_lost_answer_or_a_lost_state_never_duplicates(
     assert state_keys(fresh_warehouse_url) == {}
 
     validate(fresh_warehouse_url)
-    retry = crm_tasks.run(fresh_warehouse_url, client, settings, TEST_AS_OF)
+    waits = []  # a retry right away waits for HubSpot's search index to catch up first
+    retry = crm_tasks.run(fresh_warehouse_url, client, settings, TEST_AS_OF, sleep=waits.append)
     assert (retry["found_in_hubspot"], retry["sent"], retry["status"]) == (40, 0, "succeeded")
+    assert len(waits) == 1 and 50 < waits[0] <= crm_tasks.SEARCH_SETTLE_SECONDS
     assert set(state_keys(fresh_warehouse_url).values()) == {"found"}
     assert len(hubspot_tasks(sim)) == 40
 
@@ -164,7 +166,7 @@ def test_a_lost_answer_or_a_lost_state_never_duplicates(
     with psycopg.connect(fresh_warehouse_url) as conn:
         conn.execute("truncate audit.crm_task_state, audit.crm_sync_log")
     validate(fresh_warehouse_url)
-    lost = crm_tasks.run(fresh_warehouse_url, client, settings, TEST_AS_OF)
+    lost = crm_tasks.run(fresh_warehouse_url, client, settings, TEST_AS_OF, sleep=waits.append)
     assert (lost["found_in_hubspot"], lost["sent"]) == (40, 0)
     assert len(hubspot_tasks(sim)) == 40
 
@@ -182,7 +184,7 @@ def test_a_bad_input_fails_alone_and_is_retried(sim, client, company_ids, owner_
     assert [k for k, _ in failed] == [rows[7]["task_key"]] and "hubspot_owner_id" in str(failed[0][1])
 
     validate(fresh_warehouse_url)
-    again = crm_tasks.run(fresh_warehouse_url, client, settings, TEST_AS_OF)
+    again = crm_tasks.run(fresh_warehouse_url, client, settings, TEST_AS_OF, sleep=lambda _s: None)
     assert (again["new"], again["sent"], again["failed"], again["found_in_hubspot"]) == (1, 1, 1, 0)
     assert len(hubspot_tasks(sim)) == 29
 
