@@ -98,6 +98,22 @@ def _day(as_of_date: str | None):
     return date.fromisoformat(as_of_date) if as_of_date else None
 
 
+def _hubspot_client(lookup: Lookup, dry_run: bool):
+    """The HubSpot client of the ``hubspot_api`` Connection; none for a dry run, which sends nothing."""
+    if dry_run:
+        return None
+    from connectors.registry import build_client
+
+    return build_client(source_config("hubspot", lookup))
+
+
+def _outward_detail(res: dict, counts: str) -> str:
+    """An outward step's progress line: the backfill's reason, or its status and counts."""
+    if res.get("status") == "skipped_backfill":
+        return res["reason"]
+    return f"{res.get('status')}: {counts}"
+
+
 def reverse_etl_hubspot(
     lookup: Lookup, dry_run: bool = False, force: bool = False, as_of_date: str | None = None, **settings
 ) -> dict:
@@ -106,42 +122,31 @@ def reverse_etl_hubspot(
     A dry run sends no request, so it needs no HubSpot credential: it gets no client at all.
     ``as_of_date`` (the run's day): a backfill of a past day sends nothing (reverse_etl.backfill).
     """
-    from connectors.registry import build_client
     from reverse_etl.settings import Settings
     from reverse_etl.sync import run
 
     cfg = Settings.from_env(dry_run=dry_run, force=force, **settings)
-    client = None if dry_run else build_client(source_config("hubspot", lookup))
-    res = run(warehouse_url("transformer", lookup), client, cfg, _day(as_of_date))
-    if res.get("status") == "skipped_backfill":
-        detail = res["reason"]
-    else:
-        detail = (
-            f"{res.get('status')}: {res.get('changed', 0)} of {res.get('mart_rows', 0)} companies changed, "
-            f"{res.get('succeeded', 0)} updated, {res.get('failed', 0)} failed"
-        )
-    emit("task", name="CRM sync (HubSpot)", detail=detail, seconds=res.get("seconds"))
+    res = run(warehouse_url("transformer", lookup), _hubspot_client(lookup, dry_run), cfg, _day(as_of_date))
+    counts = (
+        f"{res.get('changed', 0)} of {res.get('mart_rows', 0)} companies changed, "
+        f"{res.get('succeeded', 0)} updated, {res.get('failed', 0)} failed"
+    )
+    emit("task", name="CRM sync (HubSpot)", detail=_outward_detail(res, counts), seconds=res.get("seconds"))
     return res
 
 
 def crm_tasks_hubspot(lookup: Lookup, dry_run: bool = False, as_of_date: str | None = None, **settings) -> dict:
     """Create the HubSpot tasks of the due playbook steps (``marts.mart_crm_tasks``) not created yet."""
-    from connectors.registry import build_client
     from reverse_etl.crm_tasks import run
     from reverse_etl.settings import Settings
 
     cfg = Settings.from_env(dry_run=dry_run, **settings)
-    client = None if dry_run else build_client(source_config("hubspot", lookup))
-    res = run(warehouse_url("transformer", lookup), client, cfg, _day(as_of_date))
-    if res.get("status") == "skipped_backfill":
-        detail = res["reason"]
-    else:
-        detail = (
-            f"{res.get('status')}: {res.get('new', 0)} new of {res.get('mart_rows', 0)} due steps, "
-            f"{res.get('succeeded', 0)} tasks created, {res.get('failed', 0)} failed, "
-            f"{res.get('requests', 0)} requests"
-        )
-    emit("task", name="CRM tasks (HubSpot)", detail=detail, seconds=res.get("seconds"))
+    res = run(warehouse_url("transformer", lookup), _hubspot_client(lookup, dry_run), cfg, _day(as_of_date))
+    counts = (
+        f"{res.get('new', 0)} new of {res.get('mart_rows', 0)} due steps, {res.get('succeeded', 0)} tasks created, "
+        f"{res.get('failed', 0)} failed, {res.get('requests', 0)} requests"
+    )
+    emit("task", name="CRM tasks (HubSpot)", detail=_outward_detail(res, counts), seconds=res.get("seconds"))
     return res
 
 

@@ -22,10 +22,10 @@ from datetime import date
 import psycopg
 from psycopg.rows import dict_row
 
-from connectors.http_client import HttpClient, RequestCounters, SourceHttpError
+from connectors.http_client import HttpClient, RequestCounters
 from reverse_etl import answers, backfill, gate, properties, store, task_store
 from reverse_etl.diff import MartContractError
-from reverse_etl.push import PushAborted
+from reverse_etl.push import PushAborted, isolate
 from reverse_etl.settings import Settings
 from reverse_etl.sync import FAILURES, REFUSALS, TooManyFailures, too_many_failures
 from reverse_etl.task_mapping import COLUMNS, KEY_PROPERTY, MART, OBJECT_TYPE, key_property_definition, task_input
@@ -74,19 +74,8 @@ def run(
         store.finish_run(conn, run_id, status, counts, summary)
         return summary
 
-    with contextlib.ExitStack() as stack:
-        try:
-            stack.enter_context(store.run_lock(warehouse_url, TARGET))
-        except store.SyncAlreadyRunning as exc:
-            with psycopg.connect(warehouse_url) as conn:
-                store.ensure_tables(conn)
-                store.record_refused(conn, run_id, TARGET, settings.dry_run, False, str(exc))
-            raise
-        conn = stack.enter_context(psycopg.connect(warehouse_url))
-        store.ensure_tables(conn)
+    with store.run_session(warehouse_url, run_id, TARGET, settings.dry_run, False, as_of_date) as conn:
         task_store.ensure_tables(conn)
-        store.sweep_abandoned(conn, TARGET)
-        store.start_run(conn, run_id, TARGET, settings.dry_run, False, as_of_date)
         skip = backfill.skip_reason(conn, as_of_date, "playbook tasks")
         if skip:
             log.warning("CRM tasks: %s", skip)
@@ -121,9 +110,10 @@ def run(
 
 def _read(conn: psycopg.Connection, settings: Settings, as_of_date: date | None) -> list[dict]:
     """The mart's rows, after the validation gate; the mart must be built for the run's day."""
-    gate.check(conn, MART, settings.required_layers, settings.fresh_layers, as_of_date)
+    # Checked first: the gate's freshness rule reads the mart, and would fail on a missing one.
     if not conn.execute("select to_regclass(%s) is not null", (MART,)).fetchone()[0]:
         raise MartContractError(f"{MART} does not exist: build the dbt project first")
+    gate.check(conn, MART, settings.required_layers, settings.fresh_layers, as_of_date)
     cols = ", ".join(COLUMNS)
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(f"select {cols} from {MART} order by due_date, task_key").fetchall()
@@ -244,27 +234,17 @@ def create(client: HttpClient, rows: list[dict]) -> list[dict]:
     failures and exhausted retries (429/5xx/network) abort the run: every later batch would
     fail the same way, and the keys sent are looked up before they are sent again.
     """
-    inputs = [task_input(r) for r in rows]
-    try:
+
+    def send(batch: list[dict]) -> list[dict]:
+        inputs = [task_input(r) for r in batch]
         resp = client.request("POST", CREATE, json={"inputs": inputs})
-    except SourceHttpError as exc:
-        error = {"status": exc.status, "message": str(exc)}
-        if exc.status is None or exc.status in (401, 403, 429) or exc.status >= 500:
-            raise PushAborted(str(exc), [_outcome(i, "failed", None, error) for i in inputs]) from exc
-        if len(rows) > 1:
-            mid = len(rows) // 2
-            log.warning("hubspot: task batch of %d refused (%s); splitting to isolate the bad inputs", len(rows), exc)
-            first = create(client, rows[:mid])
-            try:
-                return first + create(client, rows[mid:])
-            except PushAborted as aborted:
-                raise PushAborted(str(aborted), first + aborted.outcomes) from aborted
-        return [_outcome(inputs[0], "failed", None, error)]
-    try:
-        answer = resp.json()
-    except ValueError:
-        answer = None
-    return outcomes(inputs, answer)
+        try:
+            answer = resp.json()
+        except ValueError:
+            answer = None
+        return outcomes(inputs, answer)
+
+    return isolate(send, rows, lambda row, error: _outcome(task_input(row), "failed", None, error))
 
 
 def outcomes(inputs: list[dict], answer) -> list[dict]:

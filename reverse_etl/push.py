@@ -12,6 +12,7 @@ fail the same way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from connectors.http_client import HttpClient, SourceHttpError
 from reverse_etl.diff import Change
@@ -36,27 +37,38 @@ def _fatal(exc: SourceHttpError) -> bool:
 
 def push(client: HttpClient, changes: list[Change]) -> list[dict]:
     """Outcomes ``{id, status, properties, fingerprint, error}`` for one batch (≤ 100 changes)."""
-    body = {"inputs": [{"id": c.id, "properties": c.properties} for c in changes]}
-    try:
+
+    def send(batch: list[Change]) -> list[dict]:
+        body = {"inputs": [{"id": c.id, "properties": c.properties} for c in batch]}
         resp = client.request("POST", PATH, json=body)
+        try:
+            answer = resp.json()
+        except ValueError:  # the writes may have been applied: every record is failed, so retried
+            answer = None
+        return outcomes(batch, answer)
+
+    return isolate(send, changes, lambda change, error: _outcome(change, "failed", error))
+
+
+def isolate(send: Callable[[list], list[dict]], items: list, failed: Callable[[object, dict], dict]) -> list[dict]:
+    """``send(items)``'s outcomes. A batch refused whole with a 4xx is split in halves until the bad
+    items are isolated (each fails alone); auth failures and exhausted retries raise PushAborted
+    carrying the outcomes so far, every unsent item failed."""
+    try:
+        return send(items)
     except SourceHttpError as exc:
         error = {"status": exc.status, "message": str(exc)}
         if _fatal(exc):
-            raise PushAborted(str(exc), [_outcome(c, "failed", error) for c in changes]) from exc
-        if len(changes) > 1:
-            mid = len(changes) // 2
-            log.warning("hubspot: batch of %d refused (%s); splitting to isolate the bad records", len(changes), exc)
-            first = push(client, changes[:mid])
-            try:
-                return first + push(client, changes[mid:])
-            except PushAborted as aborted:
-                raise PushAborted(str(aborted), first + aborted.outcomes) from aborted
-        return [_outcome(changes[0], "failed", error)]
-    try:
-        answer = resp.json()
-    except ValueError:  # the writes may have been applied: every record is failed, so retried
-        answer = None
-    return outcomes(changes, answer)
+            raise PushAborted(str(exc), [failed(i, error) for i in items]) from exc
+        if len(items) == 1:
+            return [failed(items[0], error)]
+        mid = len(items) // 2
+        log.warning("hubspot: batch of %d refused (%s); splitting to isolate the bad records", len(items), exc)
+        first = isolate(send, items[:mid], failed)
+        try:
+            return first + isolate(send, items[mid:], failed)
+        except PushAborted as aborted:
+            raise PushAborted(str(aborted), first + aborted.outcomes) from aborted
 
 
 def outcomes(changes: list[Change], answer) -> list[dict]:

@@ -86,6 +86,27 @@ def run_lock(url: str, target: str) -> Iterator[None]:
         yield
 
 
+@contextlib.contextmanager
+def run_session(
+    url: str, run_id: str, target: str, dry_run: bool, forced: bool, as_of_date: date | None = None
+) -> Iterator[psycopg.Connection]:
+    """One run of ``target``: hold its lock, open the run's connection, sweep runs whose process
+    died, and write the ``running`` row. A run the lock refuses still gets its (``refused``) row."""
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(run_lock(url, target))
+        except SyncAlreadyRunning as exc:
+            with psycopg.connect(url) as conn:
+                ensure_tables(conn)
+                record_refused(conn, run_id, target, dry_run, forced, str(exc))
+            raise
+        conn = stack.enter_context(psycopg.connect(url))
+        ensure_tables(conn)
+        sweep_abandoned(conn, target)
+        start_run(conn, run_id, target, dry_run, forced, as_of_date)
+        yield conn
+
+
 def sweep_abandoned(conn: psycopg.Connection, target: str) -> int:
     """Mark the target's ``running`` rows abandoned; call it holding the target's lock.
 

@@ -10,7 +10,6 @@ A dry run sends no HTTP request at all, not even reads.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 import uuid
@@ -71,18 +70,7 @@ def run(warehouse_url: str, client: HttpClient | None, settings: Settings, as_of
         store.finish_run(conn, run_id, status, counts, summary)
         return summary
 
-    with contextlib.ExitStack() as stack:
-        try:
-            stack.enter_context(store.run_lock(warehouse_url, TARGET))
-        except store.SyncAlreadyRunning as exc:
-            with psycopg.connect(warehouse_url) as conn:
-                store.ensure_tables(conn)
-                store.record_refused(conn, run_id, TARGET, settings.dry_run, settings.force, str(exc))
-            raise
-        conn = stack.enter_context(psycopg.connect(warehouse_url))
-        store.ensure_tables(conn)
-        store.sweep_abandoned(conn, TARGET)
-        store.start_run(conn, run_id, TARGET, settings.dry_run, settings.force, as_of_date)
+    with store.run_session(warehouse_url, run_id, TARGET, settings.dry_run, settings.force, as_of_date) as conn:
         summary["as_of_date"] = as_of_date.isoformat() if as_of_date else None
         skip = backfill.skip_reason(conn, as_of_date, "company scores")
         if skip:

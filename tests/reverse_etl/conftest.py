@@ -145,13 +145,19 @@ def mart_rows(ids: list[str], day: date = TEST_AS_OF, shifted: frozenset[int] = 
 
 
 def write_mart(url: str, rows: list[dict]) -> None:
+    write_table(url, MART_DDL, "marts.mart_crm_sync", COLUMNS, rows)
+
+
+def write_table(url: str, ddl: str, table: str, columns, rows: list[dict]) -> None:
+    """(Re)create a mart from its DDL and insert ``rows`` (dicts holding at least ``columns``)."""
     with psycopg.connect(url) as conn:
-        conn.execute(MART_DDL)
-        with conn.cursor() as cur:
-            cur.executemany(
-                f"insert into marts.mart_crm_sync ({', '.join(COLUMNS)}) values ({', '.join(['%s'] * len(COLUMNS))})",
-                [tuple(r[c] for c in COLUMNS) for r in rows],
-            )
+        conn.execute(ddl)
+        if rows:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    f"insert into {table} ({', '.join(columns)}) values ({', '.join(['%s'] * len(columns))})",
+                    [tuple(r[c] for c in columns) for r in rows],
+                )
 
 
 def validate(url: str, layers=LAYERS, failing: dict[str, str] | None = None) -> dict[str, str]:

@@ -14,7 +14,7 @@ from reverse_etl import alerts
 from reverse_etl.alerts import AlertSettings
 from reverse_etl.settings import Settings
 from tests.conftest import TEST_AS_OF
-from tests.reverse_etl.conftest import LAYERS, validate
+from tests.reverse_etl.conftest import LAYERS, validate, write_table
 
 GATE = Settings(required_layers=LAYERS, fresh_layers=("marts",))
 
@@ -60,16 +60,7 @@ def alert_rows(n: int, day=TEST_AS_OF) -> list[dict]:
 
 
 def publish(url: str, rows: list[dict]) -> None:
-    cols = list(rows[0]) if rows else []
-    with psycopg.connect(url) as conn:
-        conn.execute(MART_DDL)
-        if rows:
-            with conn.cursor() as cur:
-                cur.executemany(
-                    f"insert into marts.fct_account_alerts ({', '.join(cols)}) "
-                    f"values ({', '.join(['%s'] * len(cols))})",
-                    [tuple(r[c] for c in cols) for r in rows],
-                )
+    write_table(url, MART_DDL, "marts.fct_account_alerts", list(rows[0]) if rows else [], rows)
     validate(url)
 
 

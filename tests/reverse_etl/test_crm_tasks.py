@@ -14,7 +14,7 @@ import requests
 from reverse_etl import crm_tasks
 from reverse_etl.task_mapping import COLUMNS, KEY_PROPERTY
 from tests.conftest import TEST_AS_OF
-from tests.reverse_etl.conftest import AUTH, validate
+from tests.reverse_etl.conftest import AUTH, validate, write_table
 
 MART_DDL = """
 create schema if not exists marts;
@@ -55,13 +55,7 @@ def task_rows(company_ids: list[str], owners: list[str], n: int, day: date = TES
 
 
 def publish(url: str, rows: list[dict]) -> None:
-    with psycopg.connect(url) as conn:
-        conn.execute(MART_DDL)
-        with conn.cursor() as cur:
-            cur.executemany(
-                f"insert into marts.mart_crm_tasks ({', '.join(COLUMNS)}) values ({', '.join(['%s'] * len(COLUMNS))})",
-                [tuple(r[c] for c in COLUMNS) for r in rows],
-            )
+    write_table(url, MART_DDL, "marts.mart_crm_tasks", COLUMNS, rows)
     validate(url)
 
 
