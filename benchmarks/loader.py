@@ -62,21 +62,24 @@ def load_ours(url: str, jsonl: Path, page_lines: int = Events.LINES_PER_PAGE) ->
     """Seconds for our events path: JSONL bytes → records → COPY → de-duplicating insert.
 
     The same calls as the events sync (``connectors.sync``): pages of ``LINES_PER_PAGE`` export
-    lines, ``Events.to_record`` on each line, ``loader.append_new`` on each page."""
+    lines, each parsed by ``Events.to_record`` as ``loader.append_streamed`` COPYs it."""
     stream = Events(client=None)  # type: ignore[arg-type]
     sync_id = str(uuid.uuid4())
+
+    def load(conn: psycopg.Connection, batch: list) -> None:
+        page = Page(batch, "bench")
+        loader.append_streamed(conn, "mixpanel__events", sync_id, (stream.to_record(i, page) for i in batch))
+
     t0 = time.perf_counter()
     with psycopg.connect(url) as conn, open(jsonl, "rb") as fh:
         batch: list = []
         for raw in fh:
             batch.append(raw.rstrip(b"\n"))
             if len(batch) >= page_lines:
-                page = Page(batch, "bench")
-                loader.append_new(conn, "mixpanel__events", sync_id, [stream.to_record(i, page) for i in batch])
+                load(conn, batch)
                 batch = []
         if batch:
-            page = Page(batch, "bench")
-            loader.append_new(conn, "mixpanel__events", sync_id, [stream.to_record(i, page) for i in batch])
+            load(conn, batch)
         conn.commit()
     return time.perf_counter() - t0
 

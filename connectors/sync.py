@@ -11,6 +11,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import psycopg
@@ -103,13 +104,17 @@ def sync_stream(
                     if isinstance(item, Page):
                         run.pages += 1
                         run.where = item.where
-                        records = _parse(conn, run, item, reject_malformed)
+                        rejects: list[tuple[int, str, object]] = []
+                        records = _parse(run, item, reject_malformed, rejects)
                         if stream.write_mode == "merge":
-                            loader.copy_records(conn, loader.loads_table(stream.table), sync_id, run.batch, records)
-                        else:
-                            loader.append_new(conn, stream.table, sync_id, records)
-                        run.records += len(records)
-                        run.batch_rows += len(records)
+                            read = loader.copy_records(
+                                conn, loader.loads_table(stream.table), sync_id, run.batch, records
+                            )
+                        else:  # parsed while the server loads the page (append_streamed)
+                            read, _ = loader.append_streamed(conn, stream.table, sync_id, records)
+                        _save_rejects(conn, run, item, rejects)
+                        run.records += read
+                        run.batch_rows += read
                         if run.pages - run.pages_committed >= COMMIT_EVERY_PAGES:
                             _commit(conn, run, None)
                     elif isinstance(item, Checkpoint):
@@ -160,28 +165,35 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def _parse(conn: Connection, run: _Run, page: Page, reject_malformed: bool) -> list[Record]:
-    out = []
+def _parse(run: _Run, page: Page, reject_malformed: bool, rejects: list[tuple[int, str, object]]) -> Iterator[Record]:
+    """The page's records, parsed one at a time as the loader asks for them; a malformed item
+    stops the sync, or (``reject_malformed``) goes to ``rejects`` for ``_save_rejects``."""
     for i, item in enumerate(page.items):
         try:
-            out.append(nul.storable(run.stream.to_record(item, page)))
+            yield nul.storable(run.stream.to_record(item, page))
         except (ValueError, TypeError, KeyError) as exc:
             if not reject_malformed:
                 raise StreamSyncError(f"{run.label}: malformed record #{i} at {page.where}: {exc}") from exc
-            run.rejected += 1
-            conn.execute(
-                "insert into raw._rejected_records (sync_id, source, stream, location, reason, payload) "
-                "values (%s, %s, %s, %s, %s, %s)",
-                (
-                    run.sync_id,
-                    run.stream.source,
-                    run.stream.name,
-                    f"record #{i} at {page.where}",
-                    str(exc),
-                    json.dumps(item, default=str)[:100_000],
-                ),
-            )
-    return out
+            rejects.append((i, str(exc), item))
+
+
+def _save_rejects(conn: Connection, run: _Run, page: Page, rejects: list[tuple[int, str, object]]) -> None:
+    """Keep the page's malformed items in ``raw._rejected_records`` (after its COPY: a COPY in
+    progress holds the connection)."""
+    for i, reason, item in rejects:
+        run.rejected += 1
+        conn.execute(
+            "insert into raw._rejected_records (sync_id, source, stream, location, reason, payload) "
+            "values (%s, %s, %s, %s, %s, %s)",
+            (
+                run.sync_id,
+                run.stream.source,
+                run.stream.name,
+                f"record #{i} at {page.where}",
+                reason,
+                json.dumps(item, default=str)[:100_000],
+            ),
+        )
 
 
 def _commit(conn: Connection, run: _Run, state: dict | None, final: bool = False) -> None:

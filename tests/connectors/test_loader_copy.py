@@ -77,9 +77,20 @@ def _table(conn: psycopg.Connection) -> list[tuple]:
     ).fetchall()
 
 
-def _run_both(url: str, runs: list[list[bytes]], page_lines: int) -> tuple[list[int], list[int], list, list]:
-    """Load ``runs`` (each a list of export lines, one sync each) with the loader and with the
-    reference into two fresh copies of the table; returns inserted counts and both tables."""
+def _load_ours(conn: psycopg.Connection, sync_id: str, records: list[Record], streamed: bool) -> int:
+    if not streamed:
+        return loader.append_new(conn, TABLE, sync_id, records)
+    read, inserted = loader.append_streamed(conn, TABLE, sync_id, iter(records))
+    assert read == len(records)
+    return inserted
+
+
+def _run_both(
+    url: str, runs: list[list[bytes]], page_lines: int, streamed: bool = False
+) -> tuple[list[int], list[int], list, list]:
+    """Load ``runs`` (each a list of export lines, one sync each) with the loader (``append_new``,
+    or ``append_streamed``) and with the reference into two fresh copies of the table; returns
+    inserted counts and both tables."""
     ours, ref = [], []
     tables = []
     for mode in ("ours", "reference"):
@@ -96,7 +107,7 @@ def _run_both(url: str, runs: list[list[bytes]], page_lines: int) -> tuple[list[
                     page = Page(lines[s : s + page_lines], "test")
                     records = [stream.to_record(item, page) for item in page.items]
                     if mode == "ours":
-                        total += loader.append_new(conn, TABLE, sync_id, records)
+                        total += _load_ours(conn, sync_id, records, streamed)
                     else:
                         total += _load_reference(conn, sync_id, records)
                 conn.commit()
@@ -105,14 +116,15 @@ def _run_both(url: str, runs: list[list[bytes]], page_lines: int) -> tuple[list[
     return ours, ref, tables[0], tables[1]
 
 
+@pytest.mark.parametrize("streamed", [False, True], ids=["append_new", "append_streamed"])
 @pytest.mark.parametrize("page_lines", [40, 5000])
-def test_append_new_loads_what_a_row_by_row_insert_loads(fresh_warehouse_url, page_lines):
+def test_append_new_loads_what_a_row_by_row_insert_loads(fresh_warehouse_url, page_lines, streamed):
     lines = _lines(2000)
     # First run: 60 %. Second: a re-read starting mid-page (pages part loaded, part new) with
     # a repeated line in it. Third: everything again (nothing new).
     second = lines[1000:1337] + lines[1100:1101] + lines[1337:]
     runs = [lines[:1200], second, lines]
-    ours, ref, got, want = _run_both(fresh_warehouse_url, runs, page_lines)
+    ours, ref, got, want = _run_both(fresh_warehouse_url, runs, page_lines, streamed)
     assert ours == ref == [1200, 800, 0]
     assert len(got) == 2000
     assert got == want  # key, cursor, JSON, deleted flag and which sync loaded it
@@ -124,12 +136,14 @@ def test_append_new_loads_what_a_row_by_row_insert_loads(fresh_warehouse_url, pa
     assert by_pk["odd key\t13\\x"][1] == datetime.fromtimestamp(T0 + 91, tz=UTC)
 
 
-def test_a_loaded_key_the_sample_misses_falls_back_without_loss_or_duplicate(fresh_warehouse_url):
+@pytest.mark.parametrize("streamed", [False, True], ids=["append_new", "append_streamed"])
+def test_a_loaded_key_the_sample_misses_falls_back_without_loss_or_duplicate(fresh_warehouse_url, streamed):
     lines = _lines(300)
-    # Only keys that the sample (every len//16-th key, and the last) does not look at are
-    # loaded first, so the second run's first COPY hits the primary key and must fall back.
-    misses = [line for i, line in enumerate(lines) if i % 18 == 5]
-    ours, ref, got, want = _run_both(fresh_warehouse_url, [misses, lines], page_lines=300)
+    # Only keys that the sample (every len//16-th key and the last; append_streamed: the
+    # first 16) does not look at are loaded first, so the second run's first COPY hits the
+    # primary key and must fall back.
+    misses = [line for i, line in enumerate(lines) if i % 18 == 5 and i > 16]
+    ours, ref, got, want = _run_both(fresh_warehouse_url, [misses, lines], page_lines=300, streamed=streamed)
     assert ours == ref == [len(misses), 300 - len(misses)]
     assert got == want
 
