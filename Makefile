@@ -157,6 +157,11 @@ BENCH_ARGS ?=
 bench: $(MANIFEST)  ## benchmark every stage on a simulated world (BENCH_ACCOUNTS, BENCH_EVENT_DAYS, BENCH_ARGS): docs/PERFORMANCE.md
 	$(POSTSALE) bench --accounts $(BENCH_ACCOUNTS) --event-days $(BENCH_EVENT_DAYS) --update-docs docs/PERFORMANCE.md $(BENCH_ARGS)
 
+BENCH_CURVE_SIZES ?= 2500,5000,10000
+.PHONY: bench-curve
+bench-curve: $(MANIFEST)  ## cost curve: every stage at several world sizes (BENCH_CURVE_SIZES, BENCH_EVENT_DAYS, BENCH_ARGS): docs/PERFORMANCE.md
+	$(POSTSALE) bench --curve $(BENCH_CURVE_SIZES) --event-days $(BENCH_EVENT_DAYS) --update-docs docs/PERFORMANCE.md $(BENCH_ARGS)
+
 mock-apis: $(STAMP)  ## serve the simulated HubSpot, Stripe and Mixpanel APIs
 	$(PY) -m simulator serve
 

@@ -54,7 +54,12 @@ class BenchConfig:
     out: Path = field(default_factory=lambda: PROJECT_ROOT / ".local" / "bench")
     airflow: bool = True
     memory_double: bool = True
+    profile: bool = True
     update_docs: Path | None = None
+    # Write this run's report into update_docs' bench section (a cost curve writes its own
+    # section instead; the page is still left out of the commit's dirty check).
+    docs_section: bool = True
+    worlds: Path | None = None  # the generated-world cache; default <out>/worlds
     keep_database: bool = False
     # Go on with a stopped run (kept with keep_database): its finished stages are kept, except
     # those whose key starts with one of `redo`; the rest run on its databases.
@@ -126,7 +131,7 @@ class Bench:
     # -- plumbing ------------------------------------------------------------------------------
 
     def save(self) -> None:
-        report.write(self.data, self.dir, self.cfg.update_docs)
+        report.write(self.data, self.dir, self.cfg.update_docs if self.cfg.docs_section else None)
 
     def child_env(self) -> dict[str, str]:
         return {
@@ -237,7 +242,8 @@ class Bench:
 
     def _world(self) -> Path:
         cfg = self.cfg
-        pristine = cfg.out.resolve() / "worlds" / f"{cfg.accounts}-{cfg.seed}-{cfg.as_of}"
+        worlds = cfg.worlds or cfg.out / "worlds"
+        pristine = worlds.resolve() / f"{cfg.accounts}-{cfg.seed}-{cfg.as_of}"
         if not (pristine / "world.db").exists():
             shutil.rmtree(pristine, ignore_errors=True)
             self.data["stages"].pop("generate", None)  # a resumed run whose cached world is gone
@@ -290,11 +296,12 @@ class Bench:
             self.data["extraction"] = report.extraction_summary(extract)
             self.save()
 
-            prof = ["mixpanel.events", "stripe.invoices", "hubspot.companies"]
-            self.stage(
-                "profile", "profile", {**common, "url": self.scratch, "settings": settings(cfg.loader_days),
-                                       "streams": prof}
-            )  # fmt: skip
+            if cfg.profile:
+                prof = ["mixpanel.events", "stripe.invoices", "hubspot.companies"]
+                self.stage(
+                    "profile", "profile", {**common, "url": self.scratch, "settings": settings(cfg.loader_days),
+                                           "streams": prof}
+                )  # fmt: skip
 
             if cfg.memory_double:
                 self._memory_double(common, settings)
