@@ -35,7 +35,7 @@ DEMO_SEED ?= 42
 .PHONY: help setup manifest demo test lint docs mock-apis scale-out clean accuracy reports reports-stop
 
 help:  ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(UV):
 	$(PYTHON) -m venv .local/tools
