@@ -24,38 +24,22 @@ resolved as (
 
 ),
 
-weekly as (
-
-    select
-        user_id,
-        activity_date,
-        feature_event_count,
-        row_number() over (
-            partition by user_id
-            order by activity_date
-        ) as active_day_number,
-        count(*) over (
-            partition by user_id
-            order by activity_date range between interval '6 days' preceding and current row
-        ) as active_days_7d
-    from user_days
-
-),
-
 milestones as (
 
+    -- One aggregate over the user-days: each stores its 7-day active-day count and the
+    -- previous active day, so no window has to sort the whole history here.
     select
         user_id,
         min(activity_date) as first_active_on,
         min(activity_date) filter (where feature_event_count > 0) as activated_on,
-        min(activity_date) filter (where active_day_number = 2) as second_session_on,
+        min(activity_date) filter (where previous_active_date is not null) as second_session_on,
         min(activity_date) filter (
             where active_days_7d >= {{ var('regular_use_logins_per_week') }}
         ) as regular_use_on,
         min(activity_date) filter (where active_days_7d >= {{ var('power_min_active_days_7d') }}) as power_use_on,
         max(activity_date) as last_active_on,
         count(*) as active_days
-    from weekly
+    from user_days
     group by user_id
 
 ),

@@ -25,6 +25,19 @@ user_days as (
 
 ),
 
+last_active_days as (
+
+    -- Each user's last active day (users with events and no profile too): a hash aggregate
+    -- on its own scan, so the user-days above are not materialised for two readers.
+    select
+        user_id,
+        max(activity_date) as last_active_on
+    from {{ ref('int_user_days_aggregated') }}
+    where activity_date <= {{ as_of_date() }}
+    group by user_id
+
+),
+
 launches as (
 
     select * from {{ ref('feature_launches') }}
@@ -54,18 +67,36 @@ launched_bits as (
 
 ),
 
+marked_user_days as (
+
+    -- One pass over the user-days keeps the two kinds the playbooks read: days that used a
+    -- launched feature (one bit test per row before any join: joined first, every user-day
+    -- was paired with every launch, 6 M pairs at 10,000 accounts) and days that ended a spell
+    -- of var dormant_after_days silent days or more (their stored previous active day lies
+    -- that far back: a filter, where a window sorted the whole history on every run).
+    select
+        user_id,
+        activity_date,
+        feature_mask,
+        previous_active_date,
+        activity_date - previous_active_date > {{ var('dormant_after_days') }} as ends_dormant_spell
+    from user_days
+    where
+        (
+            activity_date >= (select min(launched_bits.released_on) from launched_bits)
+            and feature_mask & (select bit_or(launched_bits.feature_bit) from launched_bits) != 0
+        )
+        or activity_date - previous_active_date > {{ var('dormant_after_days') }}
+
+),
+
 launched_feature_days as (
 
-    -- Only the user-days that used a launched feature, found by one bit test per row before
-    -- any join (joined first, every user-day was paired with every launch: 6 M pairs at
-    -- 10,000 accounts). It reads the shared user_days, which PostgreSQL materialises once
-    -- for both readers: a second scan of the table let it plan the dormancy sort in parallel,
-    -- 2x faster alone but 19 s -> 36 s beside dbt's other threads on 2 cores.
     select
         user_id,
         activity_date,
         feature_mask
-    from user_days
+    from marked_user_days
     where
         activity_date >= (select min(launched_bits.released_on) from launched_bits)
         and feature_mask & (select bit_or(launched_bits.feature_bit) from launched_bits) != 0
@@ -89,16 +120,20 @@ feature_first_use as (
 
 ),
 
-gaps as (
+dormant_spells as (
 
+    -- Each spell's last active day and the day it ended; the spell after a user's last active
+    -- day has not ended by as_of_date.
     select
-        user_id,
-        activity_date,
-        lead(activity_date) over (
-            partition by user_id
-            order by activity_date
-        ) as next_activity_date
-    from user_days
+        previous_active_date as last_active_on,
+        activity_date as next_active_on
+    from marked_user_days
+    where ends_dormant_spell
+    union all
+    select
+        last_active_on,
+        null as next_active_on
+    from last_active_days
 
 ),
 
@@ -118,17 +153,18 @@ dormancy as (
 
     select
         'dormant_reengagement' as playbook,
-        gaps.activity_date + {{ var('dormant_after_days') }} as triggered_on,
+        dormant_spells.last_active_on + {{ var('dormant_after_days') }} as triggered_on,
         coalesce(
-            gaps.next_activity_date <= gaps.activity_date + {{ var('dormant_after_days') }} + targets.window_days,
+            dormant_spells.next_active_on
+            <= dormant_spells.last_active_on + {{ var('dormant_after_days') }} + targets.window_days,
             false
         ) as succeeded
-    from gaps
+    from dormant_spells
     inner join targets on targets.playbook = 'dormant_reengagement'
     where
-        coalesce(gaps.next_activity_date, {{ as_of_date() }} + 1)
-        > gaps.activity_date + {{ var('dormant_after_days') }}
-        and gaps.activity_date + {{ var('dormant_after_days') }} + targets.window_days <= {{ as_of_date() }}
+        coalesce(dormant_spells.next_active_on, {{ as_of_date() }} + 1)
+        > dormant_spells.last_active_on + {{ var('dormant_after_days') }}
+        and dormant_spells.last_active_on + {{ var('dormant_after_days') }} + targets.window_days <= {{ as_of_date() }}
 
 ),
 
