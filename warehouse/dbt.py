@@ -25,28 +25,44 @@ def dbt_env(warehouse_url: str) -> dict[str, str]:
     }
 
 
-def run_dbt(args: list[str], warehouse_url: str, target_path: Path | None = None) -> list[dict]:
-    """Invoke ``dbt <args>``; return per-node results; raise DbtFailed naming what failed."""
-    from dbt.cli.main import dbtRunner
+# PostgreSQL's message for a transaction it aborted to break a lock cycle.
+DEADLOCK = "deadlock detected"
 
+
+def run_dbt(args: list[str], warehouse_url: str, target_path: Path | None = None) -> list[dict]:
+    """Invoke ``dbt <args>``; return per-node results; raise DbtFailed naming what failed.
+
+    Nodes that only lost a deadlock are run once more (``dbt retry``): two of dbt's threads
+    swapping tables whose foreign keys reference the same parent can lock each other, and
+    PostgreSQL aborts one of them, whose work is then safe to repeat."""
     os.environ.update(dbt_env(warehouse_url))
-    cli = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     if target_path:
-        cli += ["--target-path", str(target_path)]
+        common += ["--target-path", str(target_path)]
     log.info("dbt %s", " ".join(args))
-    res = dbtRunner().invoke(cli)
-    nodes = []
-    for r in getattr(res.result, "results", None) or []:
-        nodes.append(
-            {
-                "node": r.node.unique_id,
-                "status": str(r.status),
-                "seconds": r.execution_time,
-                "message": r.message,
-            }
-        )
-    failed = [n for n in nodes if n["status"] in ("error", "fail", "runtime error")]
-    if not res.success or failed:
-        detail = "; ".join(f"{n['node']}: {n['status']} ({n['message']})" for n in failed) or str(res.exception)
+    success, exception, nodes = _invoke([*args, *common])
+    failed = _failed(nodes)
+    if failed and all(DEADLOCK in (n["message"] or "") for n in failed):
+        log.warning("dbt: %d node(s) aborted by a deadlock with another thread; running them again", len(failed))
+        success, exception, again = _invoke(["retry", *common])
+        nodes = list({**{n["node"]: n for n in nodes}, **{n["node"]: n for n in again}}.values())
+        failed = _failed(nodes)
+    if not success or failed:
+        detail = "; ".join(f"{n['node']}: {n['status']} ({n['message']})" for n in failed) or str(exception)
         raise DbtFailed(f"dbt {' '.join(args)} failed: {detail}")
     return nodes
+
+
+def _invoke(cli: list[str]) -> tuple[bool, BaseException | None, list[dict]]:
+    from dbt.cli.main import dbtRunner
+
+    res = dbtRunner().invoke(cli)
+    nodes = [
+        {"node": r.node.unique_id, "status": str(r.status), "seconds": r.execution_time, "message": r.message}
+        for r in getattr(res.result, "results", None) or []
+    ]
+    return res.success, res.exception, nodes
+
+
+def _failed(nodes: list[dict]) -> list[dict]:
+    return [n for n in nodes if n["status"] in ("error", "fail", "runtime error")]
