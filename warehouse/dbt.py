@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from warehouse.paths import DBT_PROJECT_DIR
@@ -23,6 +27,18 @@ def dbt_env(warehouse_url: str) -> dict[str, str]:
         "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
+
+
+@contextmanager
+def private_target() -> Iterator[Path]:
+    """A temporary target path holding a copy of the project's partial-parse file (when there is
+    one): a task's dbt run parses as quickly, and never rewrites ``dbt_project/target``, whose
+    manifest the DAGs render from while other processes read it."""
+    with tempfile.TemporaryDirectory(prefix="dbt-target-") as tmp:
+        partial = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+        if partial.is_file():
+            shutil.copyfile(partial, Path(tmp) / partial.name)
+        yield Path(tmp)
 
 
 def run_dbt(args: list[str], warehouse_url: str, target_path: Path | None = None) -> list[dict]:
