@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from warehouse.paths import DBT_PROJECT_DIR
+from warehouse.paths import DBT_PROJECT_DIR, local_dir
 from warehouse.postgres import WarehouseParams
 
 log = logging.getLogger(__name__)
@@ -29,16 +25,11 @@ def dbt_env(warehouse_url: str) -> dict[str, str]:
     }
 
 
-@contextmanager
-def private_target() -> Iterator[Path]:
-    """A temporary target path holding a copy of the project's partial-parse file (when there is
-    one): a task's dbt run parses as quickly, and never rewrites ``dbt_project/target``, whose
-    manifest the DAGs render from while other processes read it."""
-    with tempfile.TemporaryDirectory(prefix="dbt-target-") as tmp:
-        partial = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
-        if partial.is_file():
-            shutil.copyfile(partial, Path(tmp) / partial.name)
-        yield Path(tmp)
+def own_target(name: str) -> Path:
+    """A dbt target path of a step's own, under ``local_dir()`` (``.local/dbt-targets/<name>``): its
+    runs keep their partial-parse file from run to run, and never rewrite ``dbt_project/target``,
+    whose manifest the DAGs render from while other processes read it."""
+    return local_dir() / "dbt-targets" / name
 
 
 def run_dbt(args: list[str], warehouse_url: str, target_path: Path | None = None) -> list[dict]:

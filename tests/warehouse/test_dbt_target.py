@@ -1,27 +1,25 @@
-"""dbt runs outside cosmos write a private target path, seeded with the project's partial parse."""
+"""dbt runs outside cosmos write a target path of their own, never ``dbt_project/target``."""
 
 from __future__ import annotations
 
 from warehouse import dbt
+from warehouse.paths import DBT_PROJECT_DIR
 
 
-def test_private_target_copies_the_partial_parse_and_is_removed_after(tmp_path, monkeypatch):
-    project = tmp_path / "dbt_project"
-    (project / "target").mkdir(parents=True)
-    (project / "target" / "partial_parse.msgpack").write_bytes(b"\x81\xa1k\xa1v")
-    (project / "target" / "manifest.json").write_text("{}")
-    monkeypatch.setattr(dbt, "DBT_PROJECT_DIR", project)
-
-    with dbt.private_target() as target:
-        assert target != project / "target"
-        assert [p.name for p in target.iterdir()] == ["partial_parse.msgpack"]
-        assert (target / "partial_parse.msgpack").read_bytes() == b"\x81\xa1k\xa1v"
-        (target / "manifest.json").write_text('{"written": "here"}')
-    assert not target.exists()
-    assert (project / "target" / "manifest.json").read_text() == "{}"
+def test_a_step_target_is_its_own_under_the_local_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("POSTSALE_LOCAL_DIR", str(tmp_path / "local"))
+    seeds = dbt.own_target("seeds")
+    assert seeds == (tmp_path / "local" / "dbt-targets" / "seeds").resolve()
+    assert dbt.own_target("seeds") == seeds != dbt.own_target("docs")  # stable per step, one per step
+    assert not seeds.is_relative_to(DBT_PROJECT_DIR)
 
 
-def test_private_target_without_a_partial_parse_is_empty(tmp_path, monkeypatch):
-    monkeypatch.setattr(dbt, "DBT_PROJECT_DIR", tmp_path / "dbt_project")
-    with dbt.private_target() as target:
-        assert target.is_dir() and list(target.iterdir()) == []
+def test_the_seed_task_runs_dbt_in_its_own_target(tmp_path, monkeypatch):
+    from pipeline import tasks
+
+    monkeypatch.setenv("POSTSALE_LOCAL_DIR", str(tmp_path / "local"))
+    monkeypatch.setattr(tasks, "warehouse_url", lambda role, lookup=None: "postgresql://u@h:5432/wh")
+    calls = []
+    monkeypatch.setattr(dbt, "run_dbt", lambda args, url, target_path=None: calls.append(target_path) or [])
+    tasks.dbt_seed(lookup=None)
+    assert calls == [dbt.own_target("seeds")]
