@@ -100,7 +100,7 @@ lint: $(STAMP)  ## ruff (with Airflow's AIR rules), the import contracts (pyproj
 	$(VENV)/bin/ruff check --select AIR dags
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --disable-progress-bar
+	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --disable-progress-bar --processes 0
 
 # Two pytest-xdist workers (TEST_WORKERS=0: one process). loadgroup keeps each group on one
 # worker: a test file, or a whole package sharing a warehouse (tests/conftest.py names them and
