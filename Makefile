@@ -100,10 +100,14 @@ lint: $(STAMP)  ## ruff (with Airflow's AIR rules), the import contracts (pyproj
 	$(VENV)/bin/ruff check --select AIR dags
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
-	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --disable-progress-bar
+	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --disable-progress-bar --processes 0
 
-test: lint $(MANIFEST) $(SUPERSET_STAMP)  ## lint, then the test suite (creates and drops its own databases)
-	$(VENV)/bin/pytest -m "not scale_out" --durations=25
+# Two pytest-xdist workers (TEST_WORKERS=0: one process). loadgroup keeps each group on one
+# worker: a test file, or a whole package sharing a warehouse (tests/conftest.py names them and
+# starts the longest first, an order --no-loadscope-reorder keeps).
+TEST_WORKERS ?= 2
+test: lint $(MANIFEST) $(SUPERSET_STAMP)  ## lint, then the test suite on two workers (creates and drops its own databases)
+	$(VENV)/bin/pytest -m "not scale_out" -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25
 
 SCALE_OUT_REDIS_URL ?= redis://127.0.0.1:6379/13
 scale-out: $(MANIFEST)  ## Celery scale-out proof: api-server, scheduler, dag-processor, two workers on local PostgreSQL + Redis

@@ -65,10 +65,11 @@ def validate(layer: str, lookup: Lookup, as_of_date: str | None = None) -> dict:
 
 def dbt_seed(lookup: Lookup) -> dict:
     """Load every seed and run the seeds' tests (``dbt build`` of the seeds only)."""
-    from warehouse.dbt import run_dbt
+    from warehouse.dbt import own_target, run_dbt
 
     started = time.monotonic()
-    nodes = run_dbt(["build", "--select", "resource_type:seed"], warehouse_url("transformer", lookup))
+    url = warehouse_url("transformer", lookup)
+    nodes = run_dbt(["build", "--select", "resource_type:seed"], url, target_path=own_target("seeds"))
     seeds = sum(1 for n in nodes if str(n["node"]).startswith("seed."))
     detail = f"{seeds} seeds, {len(nodes) - seeds} tests"
     emit("task", name="dbt seeds", detail=detail, seconds=time.monotonic() - started)

@@ -2,6 +2,11 @@
 
 The database is created on the server at ``WAREHOUSE_ADMIN_URL`` (CI points it at the machine's
 PostgreSQL) or, when unset, on the embedded server under ``.local/pg``; it is dropped afterwards.
+
+`make test` runs the suite on two pytest-xdist workers (``-n 2 --dist loadgroup``). Session
+fixtures are then per worker, so each worker has its own databases (named after the worker), its
+own Airflow home, cosmos cache and dbt log directory; and dbt runs in tests write their own target
+path, never ``dbt_project/target`` (whose manifest, from `make manifest`, the DAGs render from).
 """
 
 from __future__ import annotations
@@ -29,6 +34,63 @@ STRIPE_KEY = credentials("stripe")[1]
 HUBSPOT_TOKEN = credentials("hubspot")[1]
 MIXPANEL_USER, MIXPANEL_SECRET = credentials("mixpanel")
 VENV_BIN = Path(sys.executable).parent
+# "gw0", "gw1", ... under pytest-xdist; "main" when the suite runs in one process.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+TESTS_DIR = Path(__file__).resolve().parent
+# pytest-xdist groups (`make test`: -n 2 --dist loadgroup): one worker runs a whole group. A group
+# is a test file (module fixtures), or a whole package whose conftest builds a warehouse or a world
+# once per package or session, so that only one worker builds it.
+WHOLE_PACKAGE_GROUPS = ("dbt", "expectations", "reports", "simulator")
+# The groups that start first, in this order (`--no-loadscope-reorder` keeps it): the end-to-end
+# test on one worker, the bench smoke on the other. xdist queues a third group on the first worker
+# at once (it keeps two tests pending), so that is the DagBag test, which shares its Airflow home;
+# then the next longest.
+FIRST_GROUPS = (
+    "pipeline/test_pipeline_e2e.py",
+    "benchmarks/test_bench_smoke.py",
+    "pipeline/test_dagbag.py",
+    "reports",
+    "dbt",
+)
+
+
+def xdist_group(path: Path) -> str:
+    rel = path.resolve().relative_to(TESTS_DIR)
+    return rel.parts[0] if rel.parts[0] in WHOLE_PACKAGE_GROUPS else rel.as_posix()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Put the groups of FIRST_GROUPS first, in that order (a stable sort: the rest keep theirs)."""
+
+    def rank(item) -> int:
+        group = xdist_group(item.path)
+        return FIRST_GROUPS.index(group) if group in FIRST_GROUPS else len(FIRST_GROUPS)
+
+    items.sort(key=rank)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` by xdist_group() of each test's path. (xdist's own loadgroup reads the
+    `xdist_group` mark through node ids, which pytest 9.2 no longer lets it rewrite:
+    pytest-dev/pytest-xdist#1386; it would silently split every group.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PathGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(config.rootpath / nodeid.split("::", 1)[0])
+
+    return PathGroupScheduling(config, log)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_dbt_logs(tmp_path_factory):
+    """dbt (in this process and in the DAG runs' tasks) logs into this worker's directory, not
+    ``dbt_project/logs`` which every worker would append to and rotate at once."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DBT_LOG_PATH", str(tmp_path_factory.mktemp("dbt_logs")))
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +99,7 @@ def warehouse_admin_url() -> str:
 
 
 def _create_db(admin: str, prefix: str) -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{XDIST_WORKER}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     return WarehouseParams.from_url(admin).url(dbname=name)
@@ -83,7 +145,7 @@ def mock_apis(world_dir: Path):
 
 
 @pytest.fixture(scope="session")
-def airflow_home(tmp_path_factory) -> dict[str, str]:
+def airflow_home(tmp_path_factory, _private_dbt_logs) -> dict[str, str]:
     """An Airflow home with migrated SQLite metadata; returns the environment to run Airflow in."""
     home = tmp_path_factory.mktemp("airflow")
     env = {
@@ -92,6 +154,8 @@ def airflow_home(tmp_path_factory) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # cosmos' partial-parse cache: this worker's, not `make`'s shared .local/cosmos.
+        "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
         "DO_NOT_TRACK": "1",
         "POSTSALE_TASK_RETRIES": "0",
     }

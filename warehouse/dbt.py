@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from warehouse.paths import DBT_PROJECT_DIR
+from warehouse.paths import DBT_PROJECT_DIR, local_dir
 from warehouse.postgres import WarehouseParams
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,13 @@ def dbt_env(warehouse_url: str) -> dict[str, str]:
         "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     }
+
+
+def own_target(name: str) -> Path:
+    """A dbt target path of a step's own, under ``local_dir()`` (``.local/dbt-targets/<name>``): its
+    runs keep their partial-parse file from run to run, and never rewrite ``dbt_project/target``,
+    whose manifest the DAGs render from while other processes read it."""
+    return local_dir() / "dbt-targets" / name
 
 
 # PostgreSQL's message for a transaction it aborted to break a lock cycle.
