@@ -68,7 +68,13 @@ def load_ours(url: str, jsonl: Path, page_lines: int = Events.LINES_PER_PAGE) ->
 
     def load(conn: psycopg.Connection, batch: list) -> None:
         page = Page(batch, "bench")
-        loader.append_streamed(conn, "mixpanel__events", sync_id, (stream.to_record(i, page) for i in batch))
+        loader.append_streamed(
+            conn,
+            "mixpanel__events",
+            sync_id,
+            (stream.to_record(i, page) for i in batch),
+            lambda: (stream.to_record(i, page) for i in batch),
+        )
 
     t0 = time.perf_counter()
     with psycopg.connect(url) as conn, open(jsonl, "rb") as fh:

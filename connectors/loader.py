@@ -8,8 +8,8 @@ Append streams (immutable events) COPY only keys the table does not hold yet.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from itertools import islice
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
 from queue import Queue
 
 import psycopg
@@ -140,7 +140,13 @@ def append_new(conn: Connection, table: str, sync_id: str, records: list[Record]
     return _append_unloaded(conn, table, sync_id, unique, existing if existing and sample is keys else None)
 
 
-def append_streamed(conn: Connection, table: str, sync_id: str, records: Iterable[Record]) -> tuple[int, int]:
+def append_streamed(
+    conn: Connection,
+    table: str,
+    sync_id: str,
+    records: Iterable[Record],
+    again: Callable[[], Iterable[Record]],
+) -> tuple[int, int]:
     """``append_new`` for records still being parsed: returns (records read, rows inserted).
 
     The records are COPYed as they come, so the client's parsing of a page overlaps the
@@ -148,28 +154,27 @@ def append_streamed(conn: Connection, table: str, sync_id: str, records: Iterabl
     (the server idles meanwhile: the events loader reached 0.68 of ``psql \\copy``). The
     first few records are probed before the COPY starts; a loaded one (a re-read window) sends
     the page through ``append_new``'s probe of every key. Keys repeated within the page are
-    skipped as they come. Every record read is kept until the COPY ends, so a key the probe
-    missed undoes the COPY (a savepoint) and the page goes the probed way: nothing is lost.
+    skipped as they come. Records are not kept once COPYed (thousands of live objects per page
+    cost a third of the client's CPU in garbage collection): should a key the probe missed be
+    loaded already, the savepoint undoes the COPY and ``again()`` parses the page anew for the
+    probed path, so nothing is lost.
     """
     source = iter(records)
-    read: list[Record] = list(islice(source, _SAMPLE_KEYS))
-    if not read:
+    head: list[Record] = list(islice(source, _SAMPLE_KEYS))
+    if not head:
         return 0, 0
     current = sql.Identifier(RAW_SCHEMA, table)
-    if _existing(conn, current, [rec.pk for rec in read]):
-        read.extend(source)
-        return len(read), append_new(conn, table, sync_id, read)
+    if _existing(conn, current, [rec.pk for rec in head]):
+        page = list(again())
+        return len(page), append_new(conn, table, sync_id, page)
+    read = 0
 
     def unique() -> Iterator[Record]:
+        nonlocal read
         seen: set[str] = set()
         add = seen.add
-        for rec in read[:]:  # the probed head, then the rest as it is parsed (and kept)
-            if rec.pk not in seen:
-                add(rec.pk)
-                yield rec
-        keep = read.append
-        for rec in source:
-            keep(rec)
+        for rec in chain(head, source):
+            read += 1
             if rec.pk not in seen:
                 add(rec.pk)
                 yield rec
@@ -177,13 +182,13 @@ def append_streamed(conn: Connection, table: str, sync_id: str, records: Iterabl
     try:
         with conn.transaction():  # a savepoint: a loaded key undoes only this COPY
             inserted = copy_records(conn, current, sync_id, None, unique())
-        return len(read), inserted  # (read grew as the COPY consumed the page)
+        return read, inserted
     except psycopg.errors.UniqueViolation:
-        read.extend(source)  # (empty unless the server refused before the end of the page)
+        pass
     first: dict[str, Record] = {}
-    for rec in read:
+    for rec in again():
         first.setdefault(rec.pk, rec)
-    return len(read), _append_unloaded(conn, table, sync_id, first)
+    return read, _append_unloaded(conn, table, sync_id, first)
 
 
 def _append_unloaded(

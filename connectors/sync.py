@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import psycopg
 from psycopg import Connection, sql
@@ -111,7 +112,8 @@ def sync_stream(
                                 conn, loader.loads_table(stream.table), sync_id, run.batch, records
                             )
                         else:  # parsed while the server loads the page (append_streamed)
-                            read, _ = loader.append_streamed(conn, stream.table, sync_id, records)
+                            again = partial(_reparse, run, item, reject_malformed, rejects)
+                            read, _ = loader.append_streamed(conn, stream.table, sync_id, records, again)
                         _save_rejects(conn, run, item, rejects)
                         run.records += read
                         run.batch_rows += read
@@ -175,6 +177,12 @@ def _parse(run: _Run, page: Page, reject_malformed: bool, rejects: list[tuple[in
             if not reject_malformed:
                 raise StreamSyncError(f"{run.label}: malformed record #{i} at {page.where}: {exc}") from exc
             rejects.append((i, str(exc), item))
+
+
+def _reparse(run: _Run, page: Page, reject_malformed: bool, rejects: list[tuple[int, str, object]]) -> Iterator[Record]:
+    """The page parsed anew (the loader's fallback), its malformed items collected afresh."""
+    rejects.clear()
+    return _parse(run, page, reject_malformed, rejects)
 
 
 def _save_rejects(conn: Connection, run: _Run, page: Page, rejects: list[tuple[int, str, object]]) -> None:

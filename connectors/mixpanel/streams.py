@@ -34,7 +34,10 @@ class Events(MixpanelStream):
     primary_key = "$insert_id"
     cursor_field = "time"
     write_mode = "append_dedupe"
-    LINES_PER_PAGE: ClassVar[int] = 5000
+    # Export lines per page, each one COPY: fewer, longer COPYs keep the server busy while the
+    # client parses. On 432,862 events the loader reached 0.71 of `psql \copy` with pages of
+    # 5,000 and 0.84-0.87 with 50,000 (whose lines take ~20 MB while the page is loaded).
+    LINES_PER_PAGE: ClassVar[int] = 50_000
     _newest_time_seen: float = 0.0
 
     def to_record(self, item: Any, page: Page) -> Record:

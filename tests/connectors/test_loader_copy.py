@@ -80,7 +80,7 @@ def _table(conn: psycopg.Connection) -> list[tuple]:
 def _load_ours(conn: psycopg.Connection, sync_id: str, records: list[Record], streamed: bool) -> int:
     if not streamed:
         return loader.append_new(conn, TABLE, sync_id, records)
-    read, inserted = loader.append_streamed(conn, TABLE, sync_id, iter(records))
+    read, inserted = loader.append_streamed(conn, TABLE, sync_id, iter(records), lambda: iter(records))
     assert read == len(records)
     return inserted
 

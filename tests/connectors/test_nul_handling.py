@@ -128,3 +128,20 @@ def test_a_failed_copy_quotes_no_record_contents(events_table):
     assert "\n" not in msg and EMAIL not in msg
     (error,) = rows(events_table, "select error from raw._sync_runs")[0]
     assert EMAIL not in error
+
+
+class _OnePage(_Lines):
+    def read(self, state: dict, full_refresh: bool = False) -> Iterator[Page | Checkpoint]:
+        yield Page(self.lines, "test page")
+        yield Checkpoint({"done": True})
+
+
+def test_a_page_parsed_again_after_its_copy_failed_rejects_once(events_table):
+    """A key past the probed head is loaded already: the COPY fails, the page is parsed again
+    for the probed path, and its malformed line is rejected once, not twice."""
+    good = [_line(f"k{i:02}", i) for i in range(20)]
+    sync_stream(events_table, _OnePage([good[18]]))
+    res = sync_stream(events_table, _OnePage([*good[:10], BAD[0], *good[10:]]), reject_malformed=True)
+    assert (res.records, res.rejected) == (20, 1)
+    assert rows(events_table, "select count(*) from raw.mixpanel__events") == [(20,)]
+    assert rows(events_table, "select count(*) from raw._rejected_records") == [(1,)]
