@@ -122,9 +122,7 @@ def append_new(conn: Connection, table: str, sync_id: str, records: list[Record]
     and COPY), the savepoint undoes the COPY and the batch goes through the buffer and its
     conflict-free insert.
     """
-    unique: dict[str, Record] = {}
-    for rec in records:
-        unique.setdefault(rec.pk, rec)
+    unique = _first_by_key(records)
     if not unique:
         return 0
     current = sql.Identifier(RAW_SCHEMA, table)
@@ -153,7 +151,7 @@ def append_streamed(
     server's loading of it, where ``append_new`` parses the whole page before its COPY starts
     (the server idles meanwhile: the events loader reached 0.68 of ``psql \\copy``). The
     first few records are probed before the COPY starts; a loaded one (a re-read window) sends
-    the page through ``append_new``'s probe of every key. Keys repeated within the page are
+    the page to the probe of every key. Keys repeated within the page are
     skipped as they come. Records are not kept once COPYed (thousands of live objects per page
     cost a third of the client's CPU in garbage collection): should a key the probe missed be
     loaded already, the savepoint undoes the COPY and ``again()`` parses the page anew for the
@@ -164,9 +162,9 @@ def append_streamed(
     if not head:
         return 0, 0
     current = sql.Identifier(RAW_SCHEMA, table)
-    if _existing(conn, current, [rec.pk for rec in head]):
+    if _existing(conn, current, [rec.pk for rec in head]):  # a re-read window: probe every key
         page = list(again())
-        return len(page), append_new(conn, table, sync_id, page)
+        return len(page), _append_unloaded(conn, table, sync_id, _first_by_key(page))
     read = 0
 
     def unique() -> Iterator[Record]:
@@ -185,10 +183,15 @@ def append_streamed(
         return read, inserted
     except psycopg.errors.UniqueViolation:
         pass
+    return read, _append_unloaded(conn, table, sync_id, _first_by_key(again()))
+
+
+def _first_by_key(records: Iterable[Record]) -> dict[str, Record]:
+    """The records by key, the first of each key kept (a key repeated in a page loads once)."""
     first: dict[str, Record] = {}
-    for rec in again():
+    for rec in records:
         first.setdefault(rec.pk, rec)
-    return read, _append_unloaded(conn, table, sync_id, first)
+    return first
 
 
 def _append_unloaded(

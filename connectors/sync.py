@@ -40,6 +40,10 @@ def _analyze(conn: Connection, table: str) -> None:
         conn.execute(sql.SQL("analyze {}").format(sql.Identifier(schema.RAW_SCHEMA, table)))
 
 
+# A page's malformed items, kept aside while its COPY runs: (index in the page, reason, item).
+Rejects = list[tuple[int, str, object]]
+
+
 class StreamSyncError(RuntimeError):
     """A stream stopped: names the source, stream and page or cursor, and keeps the cause."""
 
@@ -105,7 +109,7 @@ def sync_stream(
                     if isinstance(item, Page):
                         run.pages += 1
                         run.where = item.where
-                        rejects: list[tuple[int, str, object]] = []
+                        rejects: Rejects = []
                         records = _parse(run, item, reject_malformed, rejects)
                         if stream.write_mode == "merge":
                             read = loader.copy_records(
@@ -167,7 +171,7 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def _parse(run: _Run, page: Page, reject_malformed: bool, rejects: list[tuple[int, str, object]]) -> Iterator[Record]:
+def _parse(run: _Run, page: Page, reject_malformed: bool, rejects: Rejects) -> Iterator[Record]:
     """The page's records, parsed one at a time as the loader asks for them; a malformed item
     stops the sync, or (``reject_malformed``) goes to ``rejects`` for ``_save_rejects``."""
     for i, item in enumerate(page.items):
@@ -179,13 +183,13 @@ def _parse(run: _Run, page: Page, reject_malformed: bool, rejects: list[tuple[in
             rejects.append((i, str(exc), item))
 
 
-def _reparse(run: _Run, page: Page, reject_malformed: bool, rejects: list[tuple[int, str, object]]) -> Iterator[Record]:
+def _reparse(run: _Run, page: Page, reject_malformed: bool, rejects: Rejects) -> Iterator[Record]:
     """The page parsed anew (the loader's fallback), its malformed items collected afresh."""
     rejects.clear()
     return _parse(run, page, reject_malformed, rejects)
 
 
-def _save_rejects(conn: Connection, run: _Run, page: Page, rejects: list[tuple[int, str, object]]) -> None:
+def _save_rejects(conn: Connection, run: _Run, page: Page, rejects: Rejects) -> None:
     """Keep the page's malformed items in ``raw._rejected_records`` (after its COPY: a COPY in
     progress holds the connection)."""
     for i, reason, item in rejects:
