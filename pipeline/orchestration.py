@@ -73,7 +73,7 @@ def dbt_task_group(group_id: str, select: list[str], as_of_date: str, exclude: l
     by astronomer-cosmos from the compiled manifest (``make manifest``); ``as_of_date`` (templated)
     becomes dbt's var of that name."""
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+    from cosmos.constants import InvocationMode, LoadMode, TestBehavior, TestIndirectSelection
 
     if not DBT_MANIFEST.exists():
         raise FileNotFoundError(f"{DBT_MANIFEST} is missing: run `make manifest` (dbt parse) first")
@@ -99,15 +99,18 @@ def dbt_task_group(group_id: str, select: list[str], as_of_date: str, exclude: l
         profile_config=ProfileConfig(
             profile_name="postsale", target_name="warehouse", profiles_yml_filepath=DBT_PROJECT_DIR / "profiles.yml"
         ),
-        execution_config=ExecutionConfig(invocation_mode=InvocationMode.DBT_RUNNER),
+        # A test on two models (relationships) runs in the task of the model downstream of the
+        # other ("buildable": every parent is selected or an ancestor), so it never races the
+        # other model's task and needs no task of its own (one Airflow task costs ~1.7 s).
+        # tests/dbt/test_test_placement.py checks that every such test has that model.
+        execution_config=ExecutionConfig(
+            invocation_mode=InvocationMode.DBT_RUNNER, test_indirect_selection=TestIndirectSelection.BUILDABLE
+        ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             select=select,
             exclude=exclude or [],
             test_behavior=TestBehavior.BUILD,
-            # A test on two models (relationships) gets its own task after both: inside one
-            # model's build it would race the other model's task.
-            should_detach_multiple_parents_tests=True,
             emit_datasets=False,  # our own Assets mark validated layers, not unvalidated tables
         ),
         operator_args={

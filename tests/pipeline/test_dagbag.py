@@ -39,6 +39,42 @@ def test_transform_renders_one_task_per_dbt_model(dagbag):
     assert {m for m in models if f"{m}_model_build" not in tasks} == set()
 
 
+def test_every_test_on_two_models_runs_in_the_downstream_models_task(dagbag):
+    """A relationships test runs in the build task of the parent that has every other parent
+    upstream (cosmos's "buildable" indirect selection), or, between seeds, in the seeds task:
+    a test with neither would never run in the DAG."""
+    import json
+    from functools import cache
+
+    from warehouse.paths import DBT_MANIFEST
+
+    nodes = json.loads(DBT_MANIFEST.read_text())["nodes"]
+    parents = {k: set(n.get("depends_on", {}).get("nodes", [])) for k, n in nodes.items()}
+
+    @cache
+    def ancestors(node_id: str) -> frozenset[str]:
+        found = set()
+        for parent in parents.get(node_id, ()):
+            found |= {parent} | ancestors(parent)
+        return frozenset(found)
+
+    tasks = dagbag.dags["postsale_transform"].tasks
+    built = {t.task_id.split(".")[-1] for t in tasks}
+    assert {t.indirect_selection for t in tasks if t.task_id.endswith("_build")} == {"buildable"}
+    assert not {t for t in built if t.endswith("_test")}, "no test should need a task of its own"
+    unplaced = []
+    for test_id, test in nodes.items():
+        tested = sorted(p for p in parents[test_id] if not p.startswith("source."))
+        if test["resource_type"] != "test" or len(tested) < 2:
+            continue
+        if all(p.startswith("seed.") for p in tested):
+            continue
+        hosts = [p for p in tested if set(tested) - {p} <= ancestors(p)]
+        if not any(f"{nodes[h]['name']}_{nodes[h]['resource_type']}_build" in built for h in hosts):
+            unplaced.append(test["name"])
+    assert unplaced == []
+
+
 def test_every_task_has_retries_owner_and_timeout(dagbag):
     for dag in dagbag.dags.values():
         for t in dag.tasks:

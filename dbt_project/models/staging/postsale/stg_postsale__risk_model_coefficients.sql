@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_postsale__risk_model_versions') }}
 with
 
 source as (
