@@ -27,6 +27,7 @@ from psycopg import sql
 
 from benchmarks import report
 from connectors.registry import STREAM_NAMES
+from warehouse.dbt import RISK_SCORING_SELECT
 from warehouse.paths import PROJECT_ROOT
 from warehouse.postgres import WarehouseParams, admin_url
 
@@ -339,6 +340,14 @@ class Bench:
         for layer, select in LAYER_SELECT.items():
             self.stage(f"dbt.{prefix}{layer}", "dbt", {**common, "args": [*build, "--select", *select]})
             self.stage(f"validate.{prefix}{layer}", "validate", {**common, "layers": [layer]}, required=False)
+        # As postsale_transform does after the models: fit the renewal-risk model when one is due
+        # and rebuild the models that apply it, so the CRM gets fitted scores and the Airflow stage
+        # finds this week's version (a first fit moves most scores: the reverse ETL's guardrail
+        # stops it). Reported as stages of their own, outside the four builds of the ratio.
+        params = {**common, "as_of": common["vars"]["as_of_date"]}
+        fit = self.stage(f"risk_fit.{prefix}".rstrip("."), "risk_fit", params, required=False)
+        if fit.get("status") == "fitted":
+            self.stage(f"dbt.{prefix}scoring", "dbt", {**common, "args": [*build, "--select", *RISK_SCORING_SELECT]})
         self.data["validation"] = report.validation_summary(self.data["stages"])
         self.data["dbt"] = report.dbt_summary(self.data["stages"])
         self.save()

@@ -214,6 +214,15 @@ def stage_validate(p: dict) -> dict:
     return out
 
 
+def stage_risk_fit(p: dict) -> dict:
+    """Fit a renewal-risk model version when one is due, as ``postsale_transform`` does."""
+    from risk_model.fit import fit_renewal_risk
+
+    t0 = time.perf_counter()
+    res = fit_renewal_risk(p["url"], date.fromisoformat(p["as_of"]))
+    return {**res, "seconds": round(time.perf_counter() - t0, 2)}
+
+
 def stage_reverse_etl(p: dict) -> dict:
     from connectors.registry import build_client
     from reverse_etl.settings import Settings
@@ -257,6 +266,7 @@ STAGES = {
     "profile": stage_profile,
     "dbt": stage_dbt,
     "validate": stage_validate,
+    "risk_fit": stage_risk_fit,
     "reverse_etl": stage_reverse_etl,
 }
 

@@ -26,6 +26,7 @@ from pipeline.orchestration import (
     dbt_task_group,
     default_args,
 )
+from warehouse.dbt import RISK_SCORING_SELECT
 
 # The day the daily marts are computed for (dbt's var as_of_date): the run's logical date, or,
 # for a run an Asset event triggered (which has none), the moment it was due to run.
@@ -126,7 +127,7 @@ def postsale_transform():
     # intermediate model need both built, and cosmos places such a test in one group only.
     # The models that apply the fitted renewal-risk model build after the fit, in their own
     # group, starting from the staging views of the model tables (a first fit is applied at once).
-    scoring = ["stg_postsale__risk_model_versions+", "stg_postsale__risk_model_coefficients+"]
+    scoring = RISK_SCORING_SELECT
     staging = dbt_task_group("dbt_staging", select=["path:models/staging"], exclude=scoring, as_of_date=AS_OF_DATE)
     models = dbt_task_group(
         "dbt_models",

@@ -32,6 +32,10 @@ def own_target(name: str) -> Path:
     return local_dir() / "dbt-targets" / name
 
 
+# The models that apply the fitted renewal-risk model: postsale_transform builds them after the
+# fit (pipeline/tasks.py fit_renewal_risk), starting from the staging views of the model tables.
+RISK_SCORING_SELECT = ["stg_postsale__risk_model_versions+", "stg_postsale__risk_model_coefficients+"]
+
 # PostgreSQL's message for a transaction it aborted to break a lock cycle.
 DEADLOCK = "deadlock detected"
 
