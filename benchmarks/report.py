@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from warehouse.paths import PROJECT_ROOT
+
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 
@@ -84,6 +86,11 @@ def write(data: dict, run_dir: Path, docs: Path | None = None) -> None:
             docs.write_text(f"{head}{BEGIN}\n{md}{END}{tail}")
 
 
+def _in_repo(text: str) -> str:
+    """Paths under the checkout as relative ones: the report goes into docs/PERFORMANCE.md."""
+    return text.replace(f"{PROJECT_ROOT}/", "")
+
+
 def _f(x, nd=2) -> str:
     if x is None:
         return "–"
@@ -106,7 +113,7 @@ def markdown(d: dict) -> str:
         "",
     ]
     if d["status"].startswith("failed"):
-        lines += [f"Stopped: `{d['status'][:300]}`", ""]
+        lines += [f"Stopped: `{_in_repo(d['status'])[:300]}`", ""]
     for part in d.get("resumed", []):
         # A resumed run says so: which stages come from the part before it, which were redone.
         stopped = part["previous_status"].split("\n")[0][:160]

@@ -21,12 +21,12 @@ from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, chain, dag, t
 from pipeline.orchestration import (
     MARTS_VALIDATED,
     RAW_VALIDATED,
+    RISK_SCORING_SELECT,
     STAGING_VALIDATED,
     airflow_connection,
     dbt_task_group,
     default_args,
 )
-from warehouse.dbt import RISK_SCORING_SELECT
 
 # The day the daily marts are computed for (dbt's var as_of_date): the run's logical date, or,
 # for a run an Asset event triggered (which has none), the moment it was due to run.

@@ -15,6 +15,7 @@ from datetime import timedelta
 from airflow.sdk import Asset
 
 from pipeline.connections import warehouse_conn_id
+from warehouse.dbt import RISK_SCORING_SELECT as RISK_SCORING_SELECT  # the DAG's scoring group
 from warehouse.paths import DBT_MANIFEST, DBT_PROJECT_DIR
 from warehouse.postgres import session_options
 
