@@ -103,7 +103,7 @@ def dbt_task_group(group_id: str, select: list[str], as_of_date: str, exclude: l
         # A test on two models (relationships) runs in the task of the model downstream of the
         # other ("buildable": every parent is selected or an ancestor), so it never races the
         # other model's task and needs no task of its own (one Airflow task costs ~1.7 s).
-        # tests/dbt/test_test_placement.py checks that every such test has that model.
+        # tests/pipeline/test_dagbag.py checks that every such test has that model.
         execution_config=ExecutionConfig(
             invocation_mode=InvocationMode.DBT_RUNNER, test_indirect_selection=TestIndirectSelection.BUILDABLE
         ),
